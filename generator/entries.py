@@ -1,0 +1,346 @@
+"""Stage 3, read: one entry file -> a typed Entry, or the errors that prevent it.
+
+`read_entry` is a pure function of the file's bytes and the config, so it can be
+cached by content hash and run in a process pool.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from . import yamlsrc
+from .config import SiteConfig
+from .errors import Invalid, SourceError, did_you_mean
+from .frontmatter import split
+from .markup import MarkdownRenderer
+from .schema import (Problem, When, boolean, choice, integer, key, list_of, optional_text,
+                     positive_int, read_record, record, text, url, when)
+from .schema import text as string  # Post has a field named 'text'
+from .sources import SourceFile
+from .urls import SLUG_RE, slugify
+from .yamlsrc import Node
+
+PLATFORMS = ("twitter", "x", "mastodon", "bluesky", "instagram", "facebook")
+STATUSES = ("live", "deleted", "protected", "suspended", "unknown")
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """What a field parser may consult: the config (for vocabularies) and its timezone."""
+
+    config: SiteConfig
+
+    @property
+    def timezone(self):
+        return self.config.tz
+
+
+# ---- field parsers that need the site's vocabularies ----------------------
+
+
+@dataclass(frozen=True, order=True)
+class Tag:
+    """A free tag: its URL key and the form the editor wrote."""
+
+    key: str
+    """Lowercase slug: '#MeToo', 'metoo' and 'MeToo' all have the key 'metoo'."""
+    display: str
+    """As written, without '#'."""
+
+
+def _tag(node: Node, ctx=None) -> Tag:
+    display = text(node).strip().lstrip("#").strip()
+    term_key = slugify(display)
+    if not term_key:
+        raise Invalid(f"'{node.text}' is not a usable tag", "write a tag with letters or digits")
+    return Tag(term_key, display)
+
+
+def _vocabulary(taxonomy: str):
+    def parse_term(node: Node, ctx) -> str:
+        vocabulary = getattr(ctx.config.taxonomies, taxonomy)
+        names = vocabulary.lookup()
+        written = text(node).strip()
+        slug = names.get(written.lower())
+        if slug is None:
+            hint = did_you_mean(written, names) or (
+                "expected one of: " + ", ".join(s for s, _ in vocabulary.terms) if vocabulary.terms
+                else f"add taxonomies.{taxonomy}.terms to site.yaml")
+            raise Invalid(f"'{written}' is not a {taxonomy[:-1]} in site.yaml", hint)
+        return slug
+    return parse_term
+
+
+def _slug(node: Node, ctx=None) -> str:
+    value = text(node)
+    if not SLUG_RE.match(value):
+        raise Invalid(f"'{value}' is not a valid slug",
+                      f"use lowercase a-z, 0-9 and '-', e.g. '{slugify(value) or 'my-entry'}'")
+    return value
+
+
+def _alias(node: Node, ctx=None) -> str:
+    from .urls import normalise_alias
+    value = text(node).strip()
+    if normalise_alias(value) is None:
+        raise Invalid(f"'{value}' is not a site path", "write a path from the site root, e.g. /2017/10/old-page/")
+    return value
+
+
+@dataclass(frozen=True)
+class Author:
+    """A person credited for an entry."""
+
+    name: str = key("The name shown.", text)
+    url: str = key("A link to the author's page (http, https or mailto).", url, "")
+
+
+def _author(node: Node, ctx) -> Author:
+    if node.kind == "scalar":
+        return Author(text(node))
+    return record(Author)(node, ctx)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where material from elsewhere was first published."""
+
+    title: str = key("The original's title.", text, "")
+    publisher: str = key("Who published it.", text, "")
+    url: str = key("The original URL.", url, "")
+    archived_url: str = key("A preserved copy, used when the original is gone.", url, "")
+    published: When | None = key("When the original was published.", when, None)
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A takedown: the entry leaves the site, and its URL serves this notice."""
+
+    date: When = key("When it was withdrawn.", when)
+    reason: str = key("One sentence shown in place of the entry, e.g. 'Removed at the author's request.'", text)
+
+
+@dataclass(frozen=True)
+class Person:
+    """The author of a thread or post on another platform."""
+
+    name: str = key("The name shown (may be a pseudonym chosen by the editor).", text)
+    handle: str = key("The platform handle, without '@'; never shown when private.", text, "")
+    url: str = key("The profile URL; never shown when private.", url, "")
+    private: bool = key("A private individual: handle and profile URL appear nowhere in the output.", boolean, False)
+
+
+def _person(node: Node, ctx) -> Person:
+    person = record(Person)(node, ctx)
+    return Person(person.name, person.handle.lstrip("@"), person.url, person.private)
+
+
+@dataclass(frozen=True)
+class Media:
+    """An image attached to a post."""
+
+    src: str = key("The file, relative to the entry's bundle, or an http(s) URL.", text)
+    alt: str = key("Text describing the image for people who cannot see it (required).", text)
+
+
+def _post_id(node: Node, ctx=None) -> str:
+    if node.kind == "scalar" and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        raise Invalid(f"the id {node.text} is written as a number", f"quote it: id: \"{node.text}\" "
+                      "(large numbers lose digits in YAML)")
+    return text(node)
+
+
+@dataclass(frozen=True)
+class Post:
+    """One archived post, from a thread's `posts` or a ```post block."""
+
+    text: str = key("The post's text as published.", string)
+    n: int | None = key("Its position in the thread, when known.", positive_int, None)
+    id: str = key("The platform's id, as a quoted string.", _post_id, "")
+    url: str = key("The post's URL on the platform; never shown when its author is private.", url, "")
+    date: When | None = key("When it was posted.", when, None)
+    lang: str = key("BCP 47 language of the text.", string, "")
+    media: tuple[Media, ...] = key("Images, each {src, alt}.", list_of(record(Media)), ())
+    status: str = key("live, deleted, protected, suspended or unknown.", choice(STATUSES), "unknown")
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """The keys an entry's front matter may have. Any other key is an error."""
+
+    title: str = key("The entry's title.", text)
+    date: When = key("Date, or ISO 8601 date-time with offset, of first publication.", when)
+    updated: When | None = key("When it was last changed.", when, None)
+    slug: str = key("The URL name; default: the file name, transliterated.", _slug, "")
+    summary: str = key("A sentence or two for listings and feeds; default: the first paragraph.", optional_text, "")
+    authors: tuple[Author, ...] = key("Names, or {name, url} mappings. A take needs at least one.",
+                                      list_of(_author), ())
+    tags: tuple[Tag, ...] = key("Free tags; '#' is stripped and case is ignored.", list_of(_tag), ())
+    regions: tuple[str, ...] = key("Regions from site.yaml.", list_of(_vocabulary("regions")), ())
+    sectors: tuple[str, ...] = key("Sectors from site.yaml.", list_of(_vocabulary("sectors")), ())
+    lang: str = key("BCP 47 language; default: the site's.", text, "")
+    content_warnings: tuple[str, ...] = key("Shown before the body and in feeds.", list_of(text), ())
+    source: Source | None = key("Provenance of material first published elsewhere.", record(Source), None)
+    responds_to: tuple[str, ...] = key("Slugs of the articles a take responds to.", list_of(_slug), ())
+    aliases: tuple[str, ...] = key("Old paths that must keep working (/2017/10/old/ or /old.html).",
+                                   list_of(_alias), ())
+    featured: bool = key("List first on the home page.", boolean, False)
+    draft: bool = key("Built only with --drafts.", boolean, False)
+    withdrawn: Withdrawal | None = key("A takedown: {date, reason}.", record(Withdrawal), None)
+    weight: int = key("Order in the navigation (pages only; lower first).", integer, 0, only="page")
+    platform: str = key("Where the thread was posted.", choice(PLATFORMS), "", only="thread",
+                    required=True)
+    author: Person | None = key("The thread's author: {name, handle, url, private}.", _person, None,
+                                only="thread", required=True)
+    parts_total: int | None = key("How many parts the thread had, when known.", positive_int, None, only="thread")
+    posts: tuple[Post, ...] = key("The archived posts, in order.", list_of(record(Post)), (),
+                                 only="thread", required=True)
+
+
+THREAD_ONLY = frozenset({"platform", "author", "parts_total", "posts"})
+PAGE_UNUSED = {"tags", "regions", "sectors", "featured", "responds_to"}
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link in a body to another entry's source file, resolved during assembly."""
+
+    href: str
+    """As it appears (escaped) in the rendered HTML."""
+    target: str
+    """The linked source file, relative to the site folder."""
+    fragment: str
+    """'#part' or ''."""
+    line: int
+    """Where it is written."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry, read and rendered: everything later stages need, and nothing of the file."""
+
+    source: SourceFile
+    kind: str
+    slug: str
+    meta: FrontMatter
+    body_html: str
+    """The rendered body; links to other entries still point at their source files."""
+    summary: str
+    """Plain text."""
+    links: tuple[Link, ...]
+    words: int
+    line_of: tuple[tuple[str, int], ...]
+    """File line of each front-matter key, for errors found during assembly."""
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    def line(self, name: str) -> int:
+        return dict(self.line_of).get(name, 1)
+
+
+def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
+               markdown: MarkdownRenderer) -> tuple[Entry | None, list[SourceError]]:
+    """Parse and render one entry file."""
+    def fail(line: int, message: str, hint: str = "") -> tuple[None, list[SourceError]]:
+        return None, [SourceError(source.path, line, message, hint)]
+
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return fail(raw[: exc.start].count(b"\n") + 1, "the file is not valid UTF-8",
+                    "save it as UTF-8 (in most editors: Save with encoding > UTF-8)")
+    content = content.replace("\r\n", "\n")
+    try:
+        parts = split(content)
+        node = yamlsrc.load(parts.yaml, parts.yaml_line)
+    except Invalid as exc:
+        return fail(exc.line or 1, exc.message, exc.hint)
+
+    problems: list[Problem] = []
+    skip = frozenset() if source.kind == "thread" else THREAD_ONLY - _present(node)
+    meta = read_record(FrontMatter, node, ReadContext(config), problems, missing_line=1, skip=skip,
+                       kind=source.kind)
+    if meta is not None:
+        problems += _kind_rules(source, meta, node)
+    default_slug = slugify(source.name)
+    if meta is not None and not meta.slug and not default_slug:
+        problems.append(Problem(1, f"no slug can be made from the file name '{source.name}'",
+                                "add 'slug: my-entry' to the front matter"))
+    if problems:
+        return None, [SourceError(source.path, p.line, p.message, p.hint) for p in problems]
+
+    body_html = markdown.render(parts.body)
+    links, link_errors = _collect_links(source, body_html, parts.body, parts.body_line)
+    summary = meta.summary or first_paragraph_text(body_html)
+    entry = Entry(source=source, kind=source.kind, slug=meta.slug or default_slug, meta=meta,
+                  body_html=body_html, summary=summary, links=links,
+                  words=len(re.findall(r"\w+", parts.body)),
+                  line_of=tuple(sorted(node.key_lines.items())) if node else ())
+    return entry, link_errors
+
+
+def _present(node: Node | None) -> frozenset[str]:
+    return frozenset(node.key_lines) if node is not None and node.kind == "map" else frozenset()
+
+
+def _kind_rules(source: SourceFile, meta: FrontMatter, node: Node) -> list[Problem]:
+    problems = []
+    if source.kind == "take" and not meta.authors:
+        problems.append(Problem(node.key_lines.get("authors", 1), "authors: a take needs at least one author",
+                                "add 'authors: [Your Name]'"))
+    if source.kind == "page":
+        for name in sorted(PAGE_UNUSED & set(node.key_lines)):
+            problems.append(Problem(node.key_lines[name], f"{name}: pages are not listed or classified",
+                                    f"remove '{name}', or move the file to content/articles/"))
+    if source.kind != "take" and meta.responds_to:
+        problems.append(Problem(node.key_lines["responds_to"], "responds_to: only a take responds to articles",
+                                "move the file to content/takes/, or remove 'responds_to'"))
+    return problems
+
+
+LINK_RE = re.compile(r'(?:href|src)="([^"#:?]+\.md)(#[^"]*)?"')
+
+
+def _collect_links(source: SourceFile, body_html: str, body: str, body_line: int) -> tuple[tuple[Link, ...], list[SourceError]]:
+    """Links written to another entry's source file (../threads/x.md)."""
+    links = []
+    base = source.path.rsplit("/", 1)[0].split("/")
+    lines = body.split("\n")
+    for match in LINK_RE.finditer(body_html):
+        written = html.unescape(match.group(1))
+        parts = list(base)
+        for piece in written.split("/"):
+            if piece == "..":
+                if parts:
+                    parts.pop()
+            elif piece not in ("", "."):
+                parts.append(piece)
+        line = next((body_line + i for i, text_line in enumerate(lines) if written in text_line), body_line)
+        links.append(Link(match.group(1), "/".join(parts), match.group(2) or "", line))
+    return tuple(dict.fromkeys(links)), []
+
+
+_TAG_RE = re.compile(r"<[^>]+>")
+SUMMARY_LIMIT = 300
+
+
+def first_paragraph_text(body_html: str) -> str:
+    """The first paragraph as plain text, cut at a word near SUMMARY_LIMIT characters."""
+    match = re.search(r"<p>(.*?)</p>", body_html, re.S)
+    if not match:
+        return ""
+    plain = " ".join(html.unescape(_TAG_RE.sub("", match.group(1))).split())
+    if len(plain) <= SUMMARY_LIMIT:
+        return plain
+    cut = plain[:SUMMARY_LIMIT].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:.") + "…"
+
+
+def field_docs() -> list[tuple[str, str, str]]:
+    from .schema import docs
+    return docs(FrontMatter)
+

@@ -1,0 +1,153 @@
+"""Feeds: RSS 2.0 and Atom 1.0 with feedgen, JSON Feed 1.1 with the standard library.
+
+Every listing with feeds (the site, each kind, each term) gets all three. An
+item's id never changes for the life of the entry (see `entry_id`), its links
+are absolute, and a withdrawn entry keeps its place and id with the notice in
+place of its content, so that readers overwrite the copy they hold.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from .entries import Entry
+from .site import Listing
+from .urls import KIND_SECTIONS
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# Characters XML 1.0 cannot hold: a post copied from a platform may contain them.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_URL_ATTR = re.compile(r'(\s(?:href|src|cite)=")([^"]*)(")')
+
+
+def clean(text: str) -> str:
+    """Text safe for an XML document: invalid characters removed."""
+    return _INVALID_XML.sub("", text)
+
+
+def entry_id(entry: Entry, base_url: str) -> str:
+    """A tag URI that stays the same for the life of the entry.
+
+    It is made from the site's host, the entry's publication date and its
+    original URL: the first alias of the form of this kind's entry URLs
+    (/articles/<old-slug>/), else its current URL. Renaming a slug while keeping
+    the old URL in `aliases`, as the docs ask, therefore keeps the id; changing
+    the title or the file name never touches it.
+    """
+    host = urlsplit(base_url).hostname or "localhost"
+    section = KIND_SECTIONS.get(entry.kind, "")
+    original = f"/{section}/{entry.slug}/"
+    pattern = re.compile(rf"^/{section}/[a-z0-9-]+/$")
+    for alias in entry.meta.aliases:
+        if pattern.match(alias):
+            original = alias
+            break
+    return f"tag:{host},{entry.meta.date.at.date().isoformat()}:{original}"
+
+
+def absolutize(html_text: str, page_url: str) -> str:
+    """Every href, src and cite made absolute against the entry's own URL: readers have no base."""
+    def fix(match: re.Match) -> str:
+        value = match.group(2)
+        if re.match(r"^[a-z][a-z0-9+.-]*:", value, re.I):
+            return match.group(0)
+        return match.group(1) + urljoin(page_url, value.replace("&amp;", "&")).replace("&", "&amp;") + match.group(3)
+    return _URL_ATTR.sub(fix, html_text)
+
+
+class FeedItem:
+    """What a feed needs of one entry, computed once and shared by every feed that carries it."""
+
+    __slots__ = ("id", "url", "title", "published", "updated", "authors", "categories", "summary", "content",
+                 "lang")
+
+    def __init__(self, id, url, title, published, updated, authors, categories, summary, content, lang):
+        self.id, self.url, self.title = id, url, title
+        self.published, self.updated = published, updated
+        self.authors, self.categories = authors, categories
+        self.summary, self.content, self.lang = summary, content, lang
+
+
+def feed_updated(items: list[FeedItem], fallback: datetime) -> datetime:
+    """The newest item's date: never the build time, so output is byte-identical."""
+    return max((i.updated for i in items), default=fallback)
+
+
+def render_feed(kind: str, listing: Listing, items: list[FeedItem], *, site_title: str, description: str,
+                base_url: str, language: str, fallback: datetime, term_lang: str = "") -> bytes:
+    title = site_title if not listing.path else f"{site_title} - {listing.title}"
+    home = base_url + listing.path
+    self_url = home + kind
+    updated = feed_updated(items, fallback)
+    if kind == "feed.json":
+        return _json_feed(title, description, home, self_url, language, items)
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.id(home)
+    fg.title(clean(title))
+    fg.description(clean(description or title))
+    fg.subtitle(clean(description or title))
+    fg.link(href=home, rel="alternate")
+    fg.link(href=self_url, rel="self")
+    fg.language(term_lang or language)
+    fg.updated(updated)
+    fg.generator("Chorus")
+    for item in items:
+        fe = fg.add_entry(order="append")
+        fe.id(item.id)
+        fe.guid(item.id, permalink=False)
+        fe.title(clean(item.title))
+        fe.link(href=item.url, rel="alternate")
+        fe.published(item.published)
+        fe.updated(item.updated)
+        for name in item.authors:
+            fe.author(name=clean(name))
+            fe.dc.dc_creator(clean(name))
+        for term, label in item.categories:
+            fe.category(term=clean(term), label=clean(label))
+        fe.summary(clean(item.summary) or clean(item.title))
+        if item.content:
+            fe.content(clean(item.content), type="html")
+    if kind == "atom.xml":
+        feed, _doc = fg._create_atom()
+        for element, item in zip(feed.findall("{http://www.w3.org/2005/Atom}entry"), items):
+            if item.lang:
+                element.set(XML_LANG, item.lang)
+        return etree.tostring(feed, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+    return fg.rss_str(pretty=True)
+
+
+def _json_feed(title: str, description: str, home: str, self_url: str, language: str,
+               items: list[FeedItem]) -> bytes:
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": title,
+        "home_page_url": home,
+        "feed_url": self_url,
+        "description": description,
+        "language": language,
+        "items": [],
+    }
+    for item in items:
+        entry = {"id": item.id, "url": item.url, "title": item.title}
+        if item.content:
+            entry["content_html"] = item.content
+        else:
+            entry["content_text"] = item.summary or item.title
+        entry["summary"] = item.summary
+        entry["date_published"] = item.published.isoformat()
+        entry["date_modified"] = item.updated.isoformat()
+        if item.authors:
+            entry["authors"] = [{"name": name} for name in item.authors]
+        if item.categories:
+            entry["tags"] = [label for _term, label in item.categories]
+        if item.lang:
+            entry["language"] = item.lang
+        feed["items"].append(entry)
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -1,0 +1,243 @@
+"""Stage 5, render: each route -> the bytes of its file.
+
+Jinja2 with autoescape and StrictUndefined: a typo in a template is an error
+naming the template and line, never an empty string on the page. Templates
+in the site's layouts/ replace the built-in theme's, name by name.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
+
+import jinja2
+
+from .errors import SourceError
+from .entries import Entry
+from .feeds import FeedItem, absolutize, entry_id, render_feed
+from .site import Listing, Route, Site
+from .views import Views
+
+THEME_DIR = Path(__file__).parent / "theme"
+LAYOUTS_DIR = "layouts"
+
+
+class TemplateProblem(Exception):
+    """A template failed: carries the SourceError naming the template file and line."""
+
+    def __init__(self, error: SourceError):
+        super().__init__(str(error))
+        self.error = error
+
+
+class Renderer:
+    def __init__(self, site: Site, site_dir: Path):
+        self.site = site
+        self.site_dir = site_dir
+        self.layouts = site_dir / LAYOUTS_DIR
+        self.views = Views(site)
+        self._feed_items: dict[str, FeedItem] = {}
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(self.layouts)),
+                                        jinja2.FileSystemLoader(str(THEME_DIR / "templates"))]),
+            autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+            keep_trailing_newline=True)
+
+    def render(self, route: Route) -> bytes:
+        handler = getattr(self, "_" + route.kind.replace("-", "_"))
+        return handler(route)
+
+    # ---- templates ----
+
+    def template(self, name: str, **context) -> bytes:
+        try:
+            return self.env.get_template(name).render(**context).encode("utf-8")
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateProblem(SourceError(self._template_path(exc.name or name), exc.lineno or 0,
+                                              f"template error: {exc.message}", "fix the template's syntax")) from None
+        except jinja2.TemplateError as exc:
+            path, line = self._failing_template(name)
+            raise TemplateProblem(SourceError(path, line, f"template error: {exc}",
+                                              "see docs/templates.md for the values each template receives")) from None
+
+    def _template_path(self, name: str) -> str:
+        if (self.layouts / name).is_file():
+            return f"{LAYOUTS_DIR}/{name}"
+        return f"(built-in theme) templates/{name}"
+
+    def _failing_template(self, name: str) -> tuple[str, int]:
+        """The innermost template frame of the exception being handled."""
+        tb = sys.exc_info()[2]
+        found = (self._template_path(name), 0)
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if filename.endswith(".html"):
+                template_name = Path(filename).name
+                try:
+                    line = self.env.get_template(template_name).get_corresponding_lineno(tb.tb_lineno)
+                except jinja2.TemplateError:
+                    line = 0
+                found = (self._template_path(template_name), line)
+            tb = tb.tb_next
+        return found
+
+    def _page(self, template: str, rel: str, title: str, **context) -> bytes:
+        frame = self.views.common(rel, title, lang=context.pop("lang", ""),
+                                  description=context.pop("description", ""),
+                                  noindex=context.pop("noindex", False), feeds=context.pop("feeds", None))
+        return self.template(template, **frame, **context)
+
+    # ---- one method per route kind ----
+
+    def _home(self, route: Route) -> bytes:
+        views, site = self.views, self.site
+        featured = [e for e in site.listed if e.meta.featured]
+        newest = [e for e in site.listed if not e.meta.featured][: site.config.pagination]
+        return self._page("home.html", "", site.config.title, feeds="",
+                          featured=[views.card(e) for e in featured],
+                          newest=[views.card(e) for e in newest],
+                          kinds=[{"title": l.title, "url": views.url(l.path), "count": len(l.entries)}
+                                 for l in site.kinds.values()],
+                          regions=views.term_list("regions"), sectors=views.term_list("sectors"),
+                          tags=views.term_list("tags"))
+
+    def _entry(self, route: Route) -> bytes:
+        entry = route.ref
+        view = self.views.entry(entry)
+        return self._page("entry.html", self.site.urls[entry.path], entry.meta.title, lang=entry.meta.lang,
+                          description=entry.summary, noindex=entry.meta.draft, entry=view)
+
+    def _withdrawn(self, route: Route) -> bytes:
+        # Nothing of the entry but the notice: a title can name a person.
+        withdrawal = route.ref.meta.withdrawn
+        notice = {"date": self.views.when(withdrawal.date), "reason": withdrawal.reason}
+        return self._page("withdrawn.html", self.site.urls[route.ref.path], "Withdrawn", noindex=True,
+                          description="This entry was withdrawn.", notice=notice)
+
+    def _alias(self, route: Route) -> bytes:
+        target = self.site.urls[route.ref.path]
+        return self._page("alias.html", target, "Moved", noindex=True,
+                          target={"url": self.views.url(target), "absolute": self.views.absolute(target)})
+
+    def _listing(self, route: Route) -> bytes:
+        listing, term = route.ref
+        views = self.views
+        if term is None:
+            heading, kicker = listing.title, ""
+        else:
+            heading, kicker = term.title, views.term_of(term)["label"]
+        view = views.listing(listing, route.page, heading, kicker)
+        title = heading if route.page == 1 else f"{heading}, page {route.page}"
+        return self._page("list.html", route.path.removesuffix("index.html"), title, feeds=listing.path,
+                          lang=term.lang if term is not None else "", listing=view)
+
+    def _archive_year(self, route: Route) -> bytes:
+        listing, _year = route.ref
+        view = self.views.listing(listing, route.page, f"Archive: {listing.title}", "")
+        return self._page("list.html", route.path.removesuffix("index.html"), view["heading"], listing=view)
+
+    def _archive_month(self, route: Route) -> bytes:
+        listing, (year, month) = route.ref
+        heading = f"Archive: {date(year, month, 1):%B %Y}"
+        view = self.views.listing(listing, route.page, heading, "")
+        return self._page("list.html", route.path.removesuffix("index.html"), heading, listing=view)
+
+    def _archive(self, route: Route) -> bytes:
+        return self._page("archive.html", "archive/", "Archive", years=self.views.archive_years())
+
+    def _terms(self, route: Route) -> bytes:
+        taxonomy = route.ref
+        title = getattr(self.site.config.taxonomies, taxonomy).title
+        return self._page("terms.html", f"{taxonomy}/", title, heading=title, taxonomy=taxonomy,
+                          terms=self.views.term_list(taxonomy))
+
+    def _404(self, route: Route) -> bytes:
+        return self._page("404.html", "404.html", "Page not found", noindex=True)
+
+    def _bundle(self, route: Route) -> bytes:
+        entry, name = route.ref
+        return (self.site_dir / entry.source.bundle_dir / name).read_bytes()
+
+    def _static(self, route: Route) -> bytes:
+        override = self.layouts / route.ref
+        return (override if override.is_file() else THEME_DIR / "static" / route.ref).read_bytes()
+
+    def _feed(self, route: Route) -> bytes:
+        listing: Listing = route.ref
+        config = self.site.config
+        items = [self._feed_item(e) for e in listing.feed_entries[: config.feeds.items]]
+        term_lang = next((t.lang for t in self.site.terms.get(listing.path.split("/")[0], [])
+                          if t.path == listing.path), "")
+        fallback = _newest(self.site.everything.feed_entries) or datetime(1970, 1, 1, tzinfo=timezone.utc)
+        return render_feed(route.path.rsplit("/", 1)[-1], listing, items, site_title=config.title,
+                           description=config.description, base_url=config.base_url, language=config.language,
+                           fallback=fallback, term_lang=term_lang)
+
+    def _feed_item(self, entry: Entry) -> FeedItem:
+        """Computed once per entry: every feed that carries it reuses it."""
+        cached = self._feed_items.get(entry.path)
+        if cached is not None:
+            return cached
+        views, config = self.views, self.site.config
+        url = views.absolute(self.site.urls[entry.path])
+        meta = entry.meta
+        if meta.withdrawn:
+            notice = self.template("feed_withdrawn.html", notice={
+                "date": views.when(meta.withdrawn.date), "reason": meta.withdrawn.reason}).decode("utf-8")
+            text = f"This entry was withdrawn. {meta.withdrawn.reason}"
+            item = FeedItem(entry_id(entry, config.base_url), url, "Withdrawn", meta.date.at,
+                            meta.withdrawn.date.at, [], [], text, notice.strip(), "")
+        else:
+            view = views.entry(entry)
+            summary = entry.summary
+            if meta.content_warnings:
+                summary = f"Content warning: {', '.join(meta.content_warnings)}. {summary}".strip()
+            content = ""
+            if config.feeds.full_content:
+                content = absolutize(self.template("feed_content.html", entry=view).decode("utf-8"), url).strip()
+            else:
+                content = absolutize(self.template("feed_summary.html", entry=view, summary=summary).decode("utf-8"),
+                                     url).strip()
+            authors = [a.name for a in meta.authors] or ([meta.author.name] if meta.author else [])
+            categories = [(t.key, t.display) for t in meta.tags]
+            for taxonomy in ("regions", "sectors"):
+                vocabulary = getattr(config.taxonomies, taxonomy)
+                categories += [(slug, vocabulary.term(slug).title) for slug in getattr(meta, taxonomy)]
+            item = FeedItem(entry_id(entry, config.base_url), url, meta.title, meta.date.at,
+                            (meta.updated or meta.date).at, authors, categories, summary, content,
+                            meta.lang or config.language)
+        self._feed_items[entry.path] = item
+        return item
+
+    def _sitemap(self, route: Route) -> bytes:
+        absolute = self.views.absolute
+        rows = [(absolute(""), _newest(self.site.listed))]
+        for entry in self.site.entries:
+            if entry.meta.withdrawn or entry.meta.draft:
+                continue
+            rows.append((absolute(self.site.urls[entry.path]), (entry.meta.updated or entry.meta.date).at))
+        for listing in self.site.kinds.values():
+            if listing.entries:
+                rows.append((absolute(listing.path), _newest(listing.entries)))
+        for taxonomy, terms in self.site.terms.items():
+            if terms:
+                rows.append((absolute(f"{taxonomy}/"), max(_newest(t.entries) for t in terms)))
+            rows += [(absolute(t.path), _newest(t.entries)) for t in terms]
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+        for loc, lastmod in rows:
+            stamp = f"<lastmod>{lastmod.date().isoformat()}</lastmod>" if lastmod else ""
+            lines.append(f"  <url><loc>{xml_escape(loc)}</loc>{stamp}</url>")
+        lines.append("</urlset>")
+        return ("\n".join(lines) + "\n").encode("utf-8")
+
+    def _robots(self, route: Route) -> bytes:
+        return f"User-agent: *\nAllow: /\n\nSitemap: {self.views.absolute('sitemap.xml')}\n".encode("utf-8")
+
+
+def _newest(entries):
+    """The newest date (or update) among entries, for lastmod."""
+    dates = [(e.meta.updated or e.meta.date).at for e in entries]
+    return max(dates) if dates else None

@@ -1,0 +1,289 @@
+"""Typed records read from YAML: each key declared once, with a parser, a default and a doc.
+
+A record is a frozen dataclass whose fields are made with `key()`. `read_record`
+fills one from a located YAML mapping, rejecting unknown keys with the list of
+allowed ones (Zola's deny_unknown_fields) and collecting every problem with its
+line instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import date, datetime, time
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from .errors import Invalid, did_you_mean, one_of
+from .yamlsrc import Node
+
+REQUIRED = dataclasses.MISSING
+Parser = Callable[[Node, Any], Any]
+
+
+def key(doc: str, parse: Parser, default: Any = REQUIRED, *, only: str = "", required: bool = False) -> Any:
+    """Declare a record key: how to parse it, its default (REQUIRED if none) and a one-line doc.
+
+    `only` names the entry kind the key belongs to (e.g. 'thread'); the reader of
+    front matter uses it to reject the key elsewhere. `required` makes a key with a
+    default required all the same (for keys required of one kind only).
+    """
+    metadata = {"doc": doc, "parse": parse, "only": only, "required": required or default is REQUIRED}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclasses.dataclass
+class Problem:
+    """An Invalid with the line it belongs to and the key path it concerns."""
+
+    line: int
+    message: str
+    hint: str = ""
+
+
+def read_record(cls, node: Node | None, ctx: Any, problems: list[Problem], *, path: str = "",
+                missing_line: int = 0, skip: frozenset[str] = frozenset(), kind: str = ""):
+    """Build `cls` from a mapping node; append a Problem for each bad key. None if any."""
+    prefix = f"{path}." if path else ""
+    if node is None:
+        node = Node("map", missing_line, {})
+    if node.kind != "map":
+        problems.append(Problem(node.line, f"{path or 'front matter'}: expected a mapping of keys, got {describe(node)}"))
+        return None
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
+    before = len(problems)
+    for name, line in node.key_lines.items():
+        if name not in fields:
+            hint = did_you_mean(name, fields) or one_of(fields)
+            problems.append(Problem(line, f"{prefix}{name}: unknown key", hint))
+    values = {}
+    for name, f in fields.items():
+        only = f.metadata.get("only", "")
+        child = node.get(name)
+        if only and kind and only != kind and child is not None:
+            problems.append(Problem(node.key_lines[name], f"{prefix}{name}: only a {only} has this key",
+                                    f"remove it, or move the file to content/{only}s/"))
+            continue
+        required = f.metadata.get("required", False)
+        if child is None or (child.kind == "scalar" and child.value is None and not required):
+            if required:
+                line = node.key_lines.get(name, node.line if path else missing_line)
+                problems.append(Problem(line, f"{prefix}{name}: required key is missing", f"add '{name}:'"))
+            continue
+        try:
+            values[name] = f.metadata["parse"](child, _Sub(ctx, problems, f"{prefix}{name}"))
+        except _Reported:
+            pass
+        except Invalid as exc:
+            problems.append(Problem(exc.line or child.line, f"{prefix}{name}: {exc.message}", exc.hint))
+    if len(problems) > before:
+        return None
+    return cls(**values)
+
+
+class _Sub:
+    """The context handed to a field parser: the caller's context plus where to report nested problems."""
+
+    def __init__(self, ctx: Any, problems: list[Problem], path: str):
+        self.ctx = ctx
+        self.problems = problems
+        self.path = path
+
+    def __getattr__(self, name):
+        return getattr(self.ctx, name)
+
+
+def describe(node: Node) -> str:
+    if node.kind == "map":
+        return "a mapping"
+    if node.kind == "seq":
+        return "a list"
+    v = node.value
+    if v is None:
+        return "nothing"
+    if isinstance(v, bool):
+        return f"'{node.text}' (a yes/no value)"
+    if isinstance(v, (int, float)):
+        return f"the number {node.text}"
+    if isinstance(v, (date, datetime)):
+        return f"the date {node.text}"
+    return f"'{node.text}'"
+
+
+# ---- field parsers -------------------------------------------------------
+
+
+def text(node: Node, ctx=None) -> str:
+    """A string. Unquoted YAML that happens to look like a number, date or yes/no is read as written."""
+    if node.kind != "scalar" or node.value is None:
+        raise Invalid(f"expected text, got {describe(node)}", "write it as a quoted string")
+    if isinstance(node.value, str):
+        value = node.value
+    else:
+        value = node.text
+    if not value.strip():
+        raise Invalid("is empty", "write some text or remove the key")
+    return value
+
+
+def optional_text(node: Node, ctx=None) -> str:
+    if node.kind == "scalar" and node.value == "":
+        return ""
+    return text(node, ctx)
+
+
+def integer(node: Node, ctx=None) -> int:
+    if node.kind != "scalar" or isinstance(node.value, bool) or not isinstance(node.value, int):
+        raise Invalid(f"expected a whole number, got {describe(node)}")
+    return node.value
+
+
+def positive_int(node: Node, ctx=None) -> int:
+    value = integer(node, ctx)
+    if value < 1:
+        raise Invalid(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def boolean(node: Node, ctx=None) -> bool:
+    if node.kind != "scalar" or not isinstance(node.value, bool):
+        raise Invalid(f"expected true or false, got {describe(node)}")
+    return node.value
+
+
+def items(node: Node) -> list[Node]:
+    """A list's items; a single scalar is taken as a list of one (`tags: MeToo`)."""
+    if node.kind == "seq":
+        return node.value
+    if node.kind == "scalar":
+        return [node]
+    raise Invalid(f"expected a list, got {describe(node)}", "write [a, b] or one '- item' per line")
+
+
+def list_of(parse: Parser) -> Parser:
+    def parse_list(node: Node, ctx=None) -> tuple:
+        out = []
+        for item in items(node):
+            try:
+                out.append(parse(item, ctx))
+            except Invalid as exc:
+                raise Invalid(exc.message, exc.hint, line=exc.line or item.line) from None
+        return tuple(out)
+    return parse_list
+
+
+SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+def url(node: Node, ctx=None) -> str:
+    """An absolute http(s) or mailto URL: nothing else is safe to put in a visitor's page."""
+    value = text(node, ctx).strip()
+    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+    if scheme not in SAFE_SCHEMES:
+        raise Invalid(f"'{value}' is not an http, https or mailto URL",
+                      "write an absolute URL starting with https://")
+    if scheme != "mailto" and not re.match(r"^https?://[^/\s]+", value, re.I):
+        raise Invalid(f"'{value}' has no host", "write it as https://host/path")
+    if any(c.isspace() or ord(c) < 32 for c in value):
+        raise Invalid(f"'{value}' contains spaces or control characters", "encode spaces as %20")
+    return value
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class When:
+    """A point in time from front matter: always timezone-aware, plus whether a time was given."""
+
+    at: datetime
+    """The instant, in the site's timezone."""
+    has_time: bool
+    """False when only a day was written (shown without a time)."""
+
+    def iso(self) -> str:
+        return self.at.isoformat() if self.has_time else self.at.date().isoformat()
+
+
+def when(node: Node, ctx) -> When:
+    """A date (2017-10-17) or ISO 8601 date-time; without an offset, the site's timezone applies."""
+    tz: ZoneInfo = ctx.timezone
+    value = node.value
+    if node.kind == "scalar" and isinstance(value, datetime):
+        dt = value if value.tzinfo else value.replace(tzinfo=tz)
+        return When(dt.astimezone(tz), True)
+    if node.kind == "scalar" and isinstance(value, date):
+        return When(datetime.combine(value, time(0), tzinfo=tz), False)
+    if node.kind == "scalar" and isinstance(value, str):
+        raw = value.strip()
+        try:
+            if len(raw) == 10:
+                return When(datetime.combine(date.fromisoformat(raw), time(0), tzinfo=tz), False)
+            dt = datetime.fromisoformat(raw)
+        except ValueError:
+            pass
+        else:
+            dt = dt if dt.tzinfo else dt.replace(tzinfo=tz)
+            return When(dt.astimezone(tz), True)
+    raise Invalid(f"{describe(node)} is not a date",
+                  "write YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS+HH:MM for a time")
+
+
+def choice(choices: tuple[str, ...]) -> Parser:
+    def parse_choice(node: Node, ctx=None) -> str:
+        value = text(node, ctx)
+        if value not in choices:
+            raise Invalid(f"'{value}' is not allowed", did_you_mean(value, choices) or one_of(choices))
+        return value
+    return parse_choice
+
+
+def record(cls, **options) -> Parser:
+    """Parse a nested record; its problems are reported under the parent key's path."""
+    def parse_record(node: Node, ctx) -> Any:
+        problems: list[Problem] = []
+        value = read_record(cls, node, ctx.ctx, problems, path=ctx.path, **options)
+        if problems:
+            ctx.problems.extend(problems)
+            raise _Reported()
+        return value
+    return parse_record
+
+
+def mapping_of(parse_value: Parser, key_pattern: str = r"^[a-z0-9]+(-[a-z0-9]+)*$",
+               key_hint: str = "use lowercase letters, digits and '-'") -> Parser:
+    """A mapping from slug-like names to parsed values, in file order."""
+    def parse_mapping(node: Node, ctx) -> tuple:
+        if node.kind != "map":
+            raise Invalid(f"expected a mapping, got {describe(node)}")
+        out = []
+        failed = False
+        for name, child in node.value.items():
+            if not re.match(key_pattern, name):
+                ctx.problems.append(Problem(node.key_lines[name], f"{ctx.path}: '{name}' is not a valid name", key_hint))
+                failed = True
+                continue
+            try:
+                out.append((name, parse_value(child, _Sub(ctx.ctx, ctx.problems, f"{ctx.path}.{name}"))))
+            except _Reported:
+                failed = True
+            except Invalid as exc:
+                ctx.problems.append(Problem(exc.line or child.line, f"{ctx.path}.{name}: {exc.message}", exc.hint))
+                failed = True
+        if failed:
+            raise _Reported()
+        return tuple(out)
+    return parse_mapping
+
+
+class _Reported(Invalid):
+    """The problems were already recorded by a nested parser."""
+
+    def __init__(self):
+        super().__init__("")
+
+
+def docs(cls) -> list[tuple[str, str, str]]:
+    """(key, default, doc) for each key of a record: used to write the reference docs."""
+    rows = []
+    for f in dataclasses.fields(cls):
+        default = "required" if f.metadata.get("required") else repr(f.default)
+        rows.append((f.name, default, f.metadata.get("doc", "")))
+    return rows

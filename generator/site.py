@@ -1,0 +1,273 @@
+"""Stage 4, assemble: entries -> the whole site's structure, always recomputed in full.
+
+Decides which entries are built and listed, their URLs, the taxonomies, the
+archive, cross-references (responds_to, links between entries) and the list of
+routes (every output path with who asked for it), checked for collisions
+before anything is rendered.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .config import SiteConfig
+from .entries import Entry
+from .errors import SourceError
+from .sources import SourceFile
+from .urls import KIND_SECTIONS, entry_path, normalise_alias, page_path
+
+TAXONOMIES = ("tags", "regions", "sectors")
+FEED_FILES = ("feed.xml", "atom.xml", "feed.json")
+STATIC_FILES = ("style.css",)
+"""Theme files copied to the site root; a file of the same name in layouts/ replaces each."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A term that has at least one listed entry."""
+
+    taxonomy: str
+    key: str
+    """The URL slug: /tags/<key>/."""
+    title: str
+    lang: str
+    entries: tuple[Entry, ...]
+    """Newest first."""
+    feed_entries: tuple[Entry, ...] = ()
+    """What its feeds carry: entries as listed, plus withdrawn ones (as notices), minus drafts."""
+
+    @property
+    def path(self) -> str:
+        return f"{self.taxonomy}/{self.key}/"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A paginated list of entries with its own feeds: a kind, a term, or the whole archive."""
+
+    path: str
+    """Site-relative directory of page 1, e.g. 'regions/us/'; '' for the home page's list."""
+    title: str
+    entries: tuple[Entry, ...]
+    feed_entries: tuple[Entry, ...] = ()
+    """What its feeds carry: entries as listed, plus withdrawn ones (as notices), minus drafts."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """One output file to produce, and what produces it."""
+
+    path: str
+    """Site-relative file path: 'articles/x/index.html'."""
+    owner: str
+    """Who asked for it, for collision messages: a source path or a description."""
+    kind: str
+    """entry, withdrawn, alias, listing, terms, archive, home, 404, sitemap, robots, bundle, feed."""
+    ref: object = None
+    """What to render: the Entry, Listing, Term list... depending on kind."""
+    page: int = 1
+
+
+@dataclass
+class Site:
+    """Everything render needs, decided once."""
+
+    config: SiteConfig
+    entries: list[Entry]
+    """Every entry that gets a URL (drafts only with --drafts), sorted newest first."""
+    listed: list[Entry]
+    """Entries shown in listings, taxonomies and archives: not pages, not withdrawn."""
+    pages: list[Entry]
+    """Standalone pages, in navigation order."""
+    urls: dict[str, str]
+    """Source path -> site-relative directory ('takes/x/')."""
+    kinds: dict[str, Listing]
+    terms: dict[str, list[Term]]
+    """Taxonomy -> its terms with entries, sorted by key."""
+    archive: dict[int, dict[int, list[Entry]]]
+    """Year -> month -> entries, newest first."""
+    responses: dict[str, list[Entry]] = field(default_factory=dict)
+    """Entry source path -> the takes that respond to it."""
+    responds_to: dict[str, list[Entry]] = field(default_factory=dict)
+    """Take source path -> the entries it responds to."""
+    link_targets: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    """Entry source path -> {href as written: site-relative URL, or None when the target is not built}."""
+    routes: list[Route] = field(default_factory=list)
+    drafts: bool = False
+    everything: Listing = Listing("", "", ())
+    """The whole archive, for the site feeds."""
+
+
+def newest_first(entries) -> list[Entry]:
+    """Date descending, then slug and kind: a total order, so output is byte-identical."""
+    ordered = sorted(entries, key=lambda e: (e.slug, e.kind, e.path))
+    return sorted(ordered, key=lambda e: e.meta.date.at, reverse=True)
+
+
+def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry],
+             drafts: bool = False) -> tuple[Site | None, list[SourceError]]:
+    errors: list[SourceError] = []
+    built = newest_first(e for e in entries if drafts or not e.meta.draft)
+    urls = {e.path: entry_path(e.kind, e.slug) for e in built}
+    listed = [e for e in built if e.kind != "page" and not e.meta.withdrawn]
+    # Withdrawn entries stay in feeds as notices, so readers overwrite their copy; drafts never.
+    feedable = [e for e in built if e.kind != "page" and not e.meta.draft]
+    pages = sorted((e for e in built if e.kind == "page" and not e.meta.withdrawn),
+                   key=lambda e: (e.meta.weight, e.meta.title.lower(), e.slug))
+
+    site = Site(config=config, entries=built, listed=listed, pages=pages, urls=urls,
+                kinds={kind: Listing(f"{section}/", section.capitalize(), tuple(e for e in listed if e.kind == kind),
+                                     tuple(e for e in feedable if e.kind == kind))
+                       for kind, section in KIND_SECTIONS.items()},
+                terms=_taxonomies(config, listed, feedable), archive=_archive(listed), drafts=drafts,
+                everything=Listing("", config.title, tuple(listed), tuple(feedable)))
+    errors += _cross_references(site, sources, entries)
+    site.routes = _routes(site)
+    errors += _collisions(site.routes)
+    return (None if errors else site), errors
+
+
+def _taxonomies(config: SiteConfig, listed: list[Entry], feedable: list[Entry]) -> dict[str, list[Term]]:
+    oldest_first = list(reversed(listed))
+    result = {}
+    for taxonomy in TAXONOMIES:
+        in_feeds: dict[str, list[Entry]] = defaultdict(list)
+        for entry in feedable:
+            for term_key in dict(_entry_terms(entry, taxonomy)):
+                in_feeds[term_key].append(entry)
+        members: dict[str, list[Entry]] = defaultdict(list)
+        display: dict[str, str] = {}
+        for entry in oldest_first:
+            for term_key, shown in _entry_terms(entry, taxonomy):
+                if entry not in members[term_key]:
+                    members[term_key].append(entry)
+                display.setdefault(term_key, shown)
+        terms = []
+        for term_key in sorted(members):
+            title, lang = display[term_key], ""
+            if taxonomy != "tags":
+                term = getattr(config.taxonomies, taxonomy).term(term_key)
+                title, lang = term.title, term.lang
+            terms.append(Term(taxonomy, term_key, title, lang, tuple(reversed(members[term_key])),
+                              tuple(in_feeds[term_key])))
+        result[taxonomy] = terms
+    return result
+
+
+def _entry_terms(entry: Entry, taxonomy: str) -> list[tuple[str, str]]:
+    if taxonomy == "tags":
+        return [(t.key, t.display) for t in entry.meta.tags]
+    return [(slug, slug) for slug in getattr(entry.meta, taxonomy)]
+
+
+def _archive(listed: list[Entry]) -> dict[int, dict[int, list[Entry]]]:
+    archive: dict[int, dict[int, list[Entry]]] = {}
+    for entry in listed:
+        day = entry.meta.date.at
+        archive.setdefault(day.year, {}).setdefault(day.month, []).append(entry)
+    return archive
+
+
+def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry]) -> list[SourceError]:
+    errors = []
+    existing = {s.path for s in sources}
+    built = {e.path for e in site.entries}
+    by_slug: dict[str, Entry] = {}
+    for entry in sorted(entries, key=lambda e: ({"article": 0, "thread": 1, "take": 2}.get(e.kind, 3), e.path)):
+        if entry.kind != "page":
+            by_slug.setdefault(entry.slug, entry)
+    for entry in site.entries:
+        for slug in entry.meta.responds_to:
+            target = by_slug.get(slug)
+            if target is None:
+                errors.append(SourceError(entry.path, entry.line("responds_to"),
+                                          f"responds_to: no entry has the slug '{slug}'",
+                                          "write the slug of an article, as in its URL /articles/<slug>/"))
+            elif target.path in built and not target.meta.withdrawn and not entry.meta.withdrawn:
+                site.responds_to.setdefault(entry.path, []).append(target)
+                site.responses.setdefault(target.path, []).append(entry)
+        targets = {}
+        for link in entry.links:
+            if link.target not in existing:
+                errors.append(SourceError(entry.path, link.line, f"link to '{link.href}': no such entry file",
+                                          f"check the path; it is read from {entry.path.rsplit('/', 1)[0]}/"))
+            else:
+                target = next((e for e in site.entries if e.path == link.target), None) if link.target in built else None
+                shown = target is not None and not target.meta.withdrawn
+                targets[link.href + link.fragment] = site.urls[link.target] + link.fragment if shown else None
+        site.link_targets[entry.path] = targets
+    for taker in site.responses.values():
+        taker[:] = newest_first(taker)
+    return errors
+
+
+def _routes(site: Site) -> list[Route]:
+    routes: list[Route] = [Route("index.html", "the home page", "home")]
+    for entry in site.entries:
+        directory = site.urls[entry.path]
+        routes.append(Route(directory + "index.html", entry.path, "withdrawn" if entry.meta.withdrawn else "entry",
+                            entry))
+        for alias in entry.meta.aliases:
+            routes.append(Route(normalise_alias(alias), f"{entry.path} (alias {alias})", "alias", entry))
+        if not entry.meta.withdrawn:
+            bundle = entry.source.bundle_dir
+            for name in entry.source.bundle_files:
+                routes.append(Route(directory + name, f"{bundle}/{name}", "bundle", (entry, name)))
+    for listing in site.kinds.values():
+        routes += _listing_routes(site, listing, "listing")
+    for taxonomy, terms in site.terms.items():
+        routes.append(Route(f"{taxonomy}/index.html", f"the {taxonomy} index", "terms", taxonomy))
+        for term in terms:
+            routes += _listing_routes(site, Listing(term.path, term.title, term.entries, term.feed_entries),
+                                      "listing", term)
+    routes.append(Route("archive/index.html", "the archive", "archive", None))
+    for year, months in site.archive.items():
+        year_entries = tuple(e for month in months.values() for e in month)
+        routes += _listing_routes(site, Listing(f"archive/{year}/", str(year), year_entries), "archive-year", year)
+        for month, month_entries in months.items():
+            routes += _listing_routes(site, Listing(f"archive/{year}/{month:02d}/", f"{year}-{month:02d}",
+                                                    tuple(month_entries)), "archive-month", (year, month))
+    routes += [Route(name, "the site feed", "feed", site.everything) for name in FEED_FILES]
+    routes += [Route("sitemap.xml", "the sitemap", "sitemap"), Route("robots.txt", "robots.txt", "robots"),
+               Route("404.html", "the 404 page", "404")]
+    routes += [Route(name, "the theme", "static", name) for name in STATIC_FILES]
+    return routes
+
+
+def _listing_routes(site: Site, listing: Listing, kind: str, ref: object = None) -> list[Route]:
+    per_page = site.config.pagination
+    count = max(1, -(-len(listing.entries) // per_page))
+    routes = [Route(page_path(listing.path, n) + "index.html", f"the listing {listing.path}", kind, (listing, ref), n)
+              for n in range(1, count + 1)]
+    if kind == "listing":
+        routes += [Route(listing.path + name, f"the feed of {listing.path}", "feed", listing) for name in FEED_FILES]
+    return routes
+
+
+def _collisions(routes: list[Route]) -> list[SourceError]:
+    """Two routes to one path: an error naming both (Zola's find_path_collisions)."""
+    seen: dict[str, Route] = {}
+    errors = []
+    for route in routes:
+        other = seen.setdefault(route.path, route)
+        if other is route:
+            continue
+        url = "/" + route.path.removesuffix("index.html")
+        first, second = sorted([other, route], key=lambda r: (_blame(r) is None, r.owner))
+        path, line = _blame(first) or ("site.yaml", 0)
+        errors.append(SourceError(path, line, f"{url} is built twice: by {first.owner} and by {second.owner}",
+                                  "change the slug (or alias) of one of them"))
+    return errors
+
+
+def _blame(route: Route) -> tuple[str, int] | None:
+    """The file and line an editor should change to resolve a collision, when it is a source."""
+    if route.kind in ("entry", "withdrawn"):
+        entry: Entry = route.ref
+        return entry.path, entry.line("slug")
+    if route.kind == "alias":
+        return route.ref.path, route.ref.line("aliases")
+    if route.kind == "bundle":
+        return route.owner, 0
+    return None

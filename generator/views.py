@@ -1,0 +1,256 @@
+"""View models: the plain values templates receive, never internal objects.
+
+Templates can be replaced by editors (layouts/), so what they see is a stable,
+documented surface (docs/templates.md): dictionaries of strings, numbers,
+lists and Markup for HTML we made safe ourselves.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from markupsafe import Markup, escape
+
+from .entries import Entry, Post
+from .schema import When
+from .site import FEED_FILES, Listing, Site, Term
+from .urls import KIND_SECTIONS, page_path
+
+KIND_LABELS = {"article": "Article", "take": "Take", "thread": "Thread", "page": "Page"}
+SECTION_TITLES = {"articles": "Articles", "takes": "Takes", "threads": "Threads"}
+TAXONOMY_SINGULAR = {"tags": "Tag", "regions": "Region", "sectors": "Sector"}
+STATUS_TEXT = {
+    "live": "Live on the platform when archived",
+    "deleted": "Deleted on the platform; archived copy",
+    "protected": "Protected on the platform; archived copy",
+    "suspended": "Account suspended on the platform; archived copy",
+    "unknown": "Status on the platform unknown; archived copy",
+}
+PLATFORM_NAMES = {"twitter": "Twitter", "x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky",
+                  "instagram": "Instagram", "facebook": "Facebook"}
+FEED_TYPES = (("feed.xml", "RSS", "application/rss+xml"), ("atom.xml", "Atom", "application/atom+xml"),
+              ("feed.json", "JSON Feed", "application/feed+json"))
+
+
+class Views:
+    """Builds view models for one site; holds nothing but the site and its config."""
+
+    def __init__(self, site: Site):
+        self.site = site
+        self.config = site.config
+        self.base = site.config.base_path
+        self._entries_by_path = {e.path: e for e in site.entries}
+
+    # ---- URLs and dates ----
+
+    def url(self, rel: str) -> str:
+        """A site-relative path as a link that works under base_url's path."""
+        return self.base + rel
+
+    def absolute(self, rel: str) -> str:
+        return self.config.base_url + rel
+
+    def when(self, value: When | None) -> dict | None:
+        if value is None:
+            return None
+        at = value.at.astimezone(self.config.tz)
+        text = f"{at.day} {at:%B %Y}"
+        if value.has_time:
+            text += f", {at:%H:%M} {at.tzname()}"
+            return {"iso": at.isoformat(), "text": text}
+        return {"iso": at.date().isoformat(), "text": text}
+
+    # ---- the frame every page shares ----
+
+    def common(self, rel: str, title: str, lang: str = "", description: str = "", noindex: bool = False,
+               feeds: str | None = None) -> dict:
+        config = self.config
+        return {
+            "site": {
+                "title": config.title,
+                "description": config.description,
+                "lang": config.language,
+                "home_url": self.url(""),
+                "nav": [{"title": SECTION_TITLES[s], "url": self.url(f"{s}/")} for s in KIND_SECTIONS.values()]
+                + [{"title": t, "url": self.url(f"{t.lower()}/")} for t in ("Tags", "Regions", "Sectors", "Archive")],
+                "pages": [{"title": p.meta.title, "url": self.url(self.site.urls[p.path])} for p in self.site.pages],
+                "stylesheet": self.url("style.css"),
+            },
+            "page": {
+                "title": title,
+                "lang": lang or config.language,
+                "url": self.url(rel),
+                "canonical": self.absolute(rel),
+                "description": description or config.description,
+                "noindex": noindex,
+                "feeds": self.feed_links(feeds) if feeds is not None else [],
+            },
+        }
+
+    def feed_links(self, listing_rel: str) -> list[dict]:
+        return [{"title": label, "type": mime, "url": self.url(listing_rel + name)}
+                for (name, label, mime) in FEED_TYPES if name in FEED_FILES]
+
+    # ---- entries ----
+
+    def card(self, entry: Entry) -> dict:
+        """An entry as listings show it."""
+        meta = entry.meta
+        return {
+            "title": meta.title,
+            "url": self.url(self.site.urls[entry.path]),
+            "kind": entry.kind,
+            "kind_label": KIND_LABELS[entry.kind],
+            "date": self.when(meta.date),
+            "summary": entry.summary,
+            "authors": self.authors(entry),
+            "content_warnings": list(meta.content_warnings),
+            "featured": meta.featured,
+            "draft": meta.draft,
+            "lang": meta.lang,
+            "parts": self.parts_note(entry) if entry.kind == "thread" else "",
+        }
+
+    def authors(self, entry: Entry) -> list[dict]:
+        return [{"name": a.name, "url": a.url} for a in entry.meta.authors]
+
+    def terms_of(self, entry: Entry) -> list[dict]:
+        groups = []
+        for taxonomy, label in (("regions", "Regions"), ("sectors", "Sectors"), ("tags", "Tags")):
+            if taxonomy == "tags":
+                items = [{"title": t.display, "url": self.url(f"tags/{t.key}/")} for t in entry.meta.tags]
+            else:
+                vocabulary = getattr(self.config.taxonomies, taxonomy)
+                items = [{"title": vocabulary.term(s).title, "url": self.url(f"{taxonomy}/{s}/")}
+                         for s in getattr(entry.meta, taxonomy)]
+            if items:
+                groups.append({"name": taxonomy, "title": label, "terms": items})
+        return groups
+
+    def entry(self, entry: Entry) -> dict:
+        meta = entry.meta
+        view = self.card(entry)
+        links = [{"title": e.meta.title, "url": self.url(self.site.urls[e.path]), "kind_label": KIND_LABELS[e.kind]}
+                 for e in self.site.responds_to.get(entry.path, [])]
+        responses = [self.card(e) for e in self.site.responses.get(entry.path, [])]
+        view.update({
+            "updated": self.when(meta.updated),
+            "body": Markup(self.resolve_links(entry)),
+            "terms": self.terms_of(entry),
+            "responds_to": links,
+            "responses": responses,
+            "source": self.source(entry),
+            "thread": self.thread(entry) if entry.kind == "thread" else None,
+        })
+        return view
+
+    def resolve_links(self, entry: Entry) -> str:
+        """Links written to source files become the target's URL; to an unbuilt entry, plain text."""
+        body = entry.body_html
+        for link in entry.links:
+            target = self.site.link_targets.get(entry.path, {}).get(link.href + link.fragment)
+            attr = f'href="{link.href}{link.fragment}"'
+            if target is not None:
+                body = body.replace(attr, f'href="{escape(self.url(target))}"')
+            else:
+                body = re.sub(r'<a %s>(.*?)</a>' % re.escape(attr), r'<span class="unavailable">\1</span>', body,
+                              flags=re.S)
+        return body
+
+    def source(self, entry: Entry) -> dict | None:
+        source = entry.meta.source
+        if source is None:
+            return None
+        return {"title": source.title, "publisher": source.publisher, "url": source.url,
+                "archived_url": source.archived_url, "published": self.when(source.published)}
+
+    def parts_note(self, entry: Entry) -> str:
+        meta = entry.meta
+        count = len(meta.posts)
+        if meta.parts_total:
+            return f"{count} of {meta.parts_total} parts"
+        return f"{count} post" + ("" if count == 1 else "s")
+
+    def thread(self, entry: Entry) -> dict:
+        meta = entry.meta
+        author = meta.author
+        private = author.private
+        posts = [self.post(p, private) for p in meta.posts]
+        missing = []
+        if meta.parts_total:
+            captured = {p.n for p in meta.posts if p.n}
+            missing = [n for n in range(1, meta.parts_total + 1) if n not in captured]
+        return {
+            "platform": PLATFORM_NAMES[meta.platform],
+            "author": {"name": author.name, "handle": "" if private else author.handle,
+                       "url": "" if private else author.url, "private": private},
+            "parts_total": meta.parts_total,
+            "posts": posts,
+            "missing": missing,
+            "missing_text": _missing_text(missing, meta.parts_total),
+        }
+
+    def post(self, post: Post, private: bool) -> dict:
+        return {
+            "n": post.n,
+            "text": post.text,
+            "date": self.when(post.date),
+            "url": "" if private else post.url,
+            "lang": post.lang,
+            "status": post.status,
+            "status_text": STATUS_TEXT[post.status],
+            "media": [{"src": m.src, "alt": m.alt} for m in post.media],
+        }
+
+    # ---- listings ----
+
+    def listing(self, listing: Listing, number: int, heading: str, kicker: str = "") -> dict:
+        per_page = self.config.pagination
+        total = max(1, -(-len(listing.entries) // per_page))
+        chunk = listing.entries[(number - 1) * per_page: number * per_page]
+        return {
+            "heading": heading,
+            "kicker": kicker,
+            "count": len(listing.entries),
+            "entries": [self.card(e) for e in chunk],
+            "pagination": {
+                "current": number,
+                "total": total,
+                "prev_url": self.url(page_path(listing.path, number - 1)) if number > 1 else "",
+                "next_url": self.url(page_path(listing.path, number + 1)) if number < total else "",
+                "pages": [{"number": n, "url": self.url(page_path(listing.path, n)), "current": n == number}
+                          for n in range(1, total + 1)],
+            },
+        }
+
+    def term_list(self, taxonomy: str) -> list[dict]:
+        return [{"title": t.title, "url": self.url(t.path), "count": len(t.entries), "lang": t.lang}
+                for t in self.site.terms[taxonomy]]
+
+    def term_of(self, term: Term) -> dict:
+        return {"taxonomy": term.taxonomy, "label": TAXONOMY_SINGULAR[term.taxonomy], "title": term.title,
+                "lang": term.lang}
+
+    def archive_years(self) -> list[dict]:
+        years = []
+        for year in sorted(self.site.archive, reverse=True):
+            months = self.site.archive[year]
+            years.append({
+                "year": year, "url": self.url(f"archive/{year}/"),
+                "count": sum(len(m) for m in months.values()),
+                "months": [{"name": datetime(year, month, 1).strftime("%B"), "month": month,
+                            "url": self.url(f"archive/{year}/{month:02d}/"), "count": len(months[month])}
+                           for month in sorted(months, reverse=True)],
+            })
+        return years
+
+
+def _missing_text(missing: list[int], total: int | None) -> str:
+    if not missing or not total:
+        return ""
+    numbers = [str(n) for n in missing]
+    listed = ", ".join(numbers)
+    noun = "Part" if len(numbers) == 1 else "Parts"
+    verb = "was" if len(numbers) == 1 else "were"
+    return f"{noun} {listed} of {total} {verb} not archived."

@@ -1,0 +1,84 @@
+"""Stage 6, write: the new site is written beside the output folder and swapped in whole.
+
+A failed or interrupted build leaves the last good output untouched, and files
+of entries that are gone do not linger (the new tree holds only this build's
+files). A lock keeps two builds into one folder from mixing their trees.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildFailed, SourceError
+
+MARKER = ".chorus-output"
+"""An empty file in every built site: we only ever replace a folder that we built."""
+
+
+@dataclass
+class WriteStats:
+    files: int = 0
+    bytes: int = 0
+
+
+class OutputTree:
+    """A new output tree being written in a temporary folder beside the target."""
+
+    def __init__(self, target: Path):
+        self.target = target
+        self.root = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        self.stats = WriteStats()
+        self._dirs: set[str] = set()
+
+    def write(self, rel: str, data: bytes) -> None:
+        parent = rel.rpartition("/")[0]
+        if parent and parent not in self._dirs:
+            (self.root / parent).mkdir(parents=True, exist_ok=True)
+            self._dirs.add(parent)
+        (self.root / rel).write_bytes(data)
+        self.stats.files += 1
+        self.stats.bytes += len(data)
+
+    def commit(self) -> None:
+        """Swap the new tree in: rename the old away, the new in, then delete the old."""
+        (self.root / MARKER).write_bytes(b"")
+        old = None
+        if self.target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.target.parent))
+            os.rename(self.target, old / "site")
+        os.rename(self.root, self.target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def check_target(target: Path) -> None:
+    """Refuse to replace a folder that is not a site we built (an editor's --out ~ must not wipe home)."""
+    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())):
+        raise BuildFailed([SourceError(str(target), 0, "the output folder exists and was not built by Chorus",
+                                       "choose an empty or new folder with --out, or delete this one")])
+
+
+@contextmanager
+def locked(target: Path):
+    """Hold an exclusive lock on the output folder and clear what an interrupted build left."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = target.parent / f".{target.name}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for stale in target.parent.glob(f".{target.name}.tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        for stale in sorted(target.parent.glob(f".{target.name}.old-*")):
+            # Killed between the two renames of commit(): the last good site is here.
+            if not target.exists() and (stale / "site").is_dir():
+                os.rename(stale / "site", target)
+            shutil.rmtree(stale, ignore_errors=True)
+        yield
