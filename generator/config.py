@@ -138,7 +138,8 @@ def load_config(site_dir: Path, base_url: str | None = None) -> tuple[SiteConfig
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return None, [SourceError(CONFIG_FILE, 0, "site.yaml not found", f"create {path} (see docs/site-yaml.md)")]
+        return None, [SourceError(CONFIG_FILE, 0, "no such file in the site folder",
+                                  "create it; docs/site-yaml.md lists its keys")]
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -154,7 +155,7 @@ def load_config(site_dir: Path, base_url: str | None = None) -> tuple[SiteConfig
     if config is not None:
         errors += _check_vocabularies(config, node)
     if errors:
-        return None, errors
+        return None, sorted(errors)
     if base_url:
         try:
             config = dataclasses.replace(config, base_url=_absolute_base(Node("scalar", 0, base_url, base_url)))

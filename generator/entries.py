@@ -147,8 +147,8 @@ class Media:
 
 def _post_id(node: Node, ctx=None) -> str:
     if node.kind == "scalar" and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        raise Invalid(f"the id {node.text} is written as a number", f"quote it: id: \"{node.text}\" "
-                      "(large numbers lose digits in YAML)")
+        raise Invalid(f"the id {node.text} is written as a number",
+                      f"quote it, id: \"{node.text}\", since YAML numbers lose digits")
     return text(node)
 
 
@@ -199,7 +199,6 @@ class FrontMatter:
                                  only="thread", required=True)
 
 
-THREAD_ONLY = frozenset({"platform", "author", "parts_total", "posts"})
 PAGE_UNUSED = {"tags", "regions", "sectors", "featured", "responds_to"}
 
 
@@ -252,7 +251,7 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return fail(raw[: exc.start].count(b"\n") + 1, "the file is not valid UTF-8",
-                    "save it as UTF-8 (in most editors: Save with encoding > UTF-8)")
+                    "save it with the UTF-8 encoding")
     content = content.replace("\r\n", "\n")
     try:
         parts = split(content)
@@ -261,9 +260,7 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
         return fail(exc.line or 1, exc.message, exc.hint)
 
     problems: list[Problem] = []
-    skip = frozenset() if source.kind == "thread" else THREAD_ONLY - _present(node)
-    meta = read_record(FrontMatter, node, ReadContext(config), problems, missing_line=1, skip=skip,
-                       kind=source.kind)
+    meta = read_record(FrontMatter, node, ReadContext(config), problems, missing_line=1, kind=source.kind)
     if meta is not None:
         problems += _kind_rules(source, meta, node)
     default_slug = slugify(source.name)
@@ -281,10 +278,6 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
                   words=len(re.findall(r"\w+", parts.body)),
                   line_of=tuple(sorted(node.key_lines.items())) if node else ())
     return entry, link_errors
-
-
-def _present(node: Node | None) -> frozenset[str]:
-    return frozenset(node.key_lines) if node is not None and node.kind == "map" else frozenset()
 
 
 def _kind_rules(source: SourceFile, meta: FrontMatter, node: Node) -> list[Problem]:

@@ -68,18 +68,18 @@ class Renderer:
         return f"(built-in theme) templates/{name}"
 
     def _failing_template(self, name: str) -> tuple[str, int]:
-        """The innermost template frame of the exception being handled."""
+        """The innermost template frame of the exception being handled.
+
+        Jinja rewrites tracebacks so that template frames carry the template's
+        own file name and line.
+        """
         tb = sys.exc_info()[2]
         found = (self._template_path(name), 0)
         while tb is not None:
             filename = tb.tb_frame.f_code.co_filename
-            if filename.endswith(".html"):
-                template_name = Path(filename).name
-                try:
-                    line = self.env.get_template(template_name).get_corresponding_lineno(tb.tb_lineno)
-                except jinja2.TemplateError:
-                    line = 0
-                found = (self._template_path(template_name), line)
+            for folder, label in ((self.layouts, LAYOUTS_DIR), (THEME_DIR / "templates", "(built-in theme) templates")):
+                if filename.startswith(str(folder) + "/"):
+                    found = (f"{label}/{filename[len(str(folder)) + 1:]}", tb.tb_lineno)
             tb = tb.tb_next
         return found
 

@@ -42,7 +42,7 @@ class Problem:
 
 
 def read_record(cls, node: Node | None, ctx: Any, problems: list[Problem], *, path: str = "",
-                missing_line: int = 0, skip: frozenset[str] = frozenset(), kind: str = ""):
+                missing_line: int = 0, kind: str = ""):
     """Build `cls` from a mapping node; append a Problem for each bad key. None if any."""
     prefix = f"{path}." if path else ""
     if node is None:
@@ -50,19 +50,21 @@ def read_record(cls, node: Node | None, ctx: Any, problems: list[Problem], *, pa
     if node.kind != "map":
         problems.append(Problem(node.line, f"{path or 'front matter'}: expected a mapping of keys, got {describe(node)}"))
         return None
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    allowed = [name for name, f in fields.items() if not (kind and f.metadata.get("only") not in ("", kind))]
     before = len(problems)
     for name, line in node.key_lines.items():
         if name not in fields:
-            hint = did_you_mean(name, fields) or one_of(fields)
+            hint = did_you_mean(name, allowed) or one_of(allowed)
             problems.append(Problem(line, f"{prefix}{name}: unknown key", hint))
     values = {}
     for name, f in fields.items():
         only = f.metadata.get("only", "")
         child = node.get(name)
-        if only and kind and only != kind and child is not None:
-            problems.append(Problem(node.key_lines[name], f"{prefix}{name}: only a {only} has this key",
-                                    f"remove it, or move the file to content/{only}s/"))
+        if only and kind and only != kind:
+            if child is not None:
+                problems.append(Problem(node.key_lines[name], f"{prefix}{name}: only a {only} has this key",
+                                        f"remove it, or move the file to content/{only}s/"))
             continue
         required = f.metadata.get("required", False)
         if child is None or (child.kind == "scalar" and child.value is None and not required):
@@ -166,6 +168,8 @@ def list_of(parse: Parser) -> Parser:
         for item in items(node):
             try:
                 out.append(parse(item, ctx))
+            except _Reported:
+                raise
             except Invalid as exc:
                 raise Invalid(exc.message, exc.hint, line=exc.line or item.line) from None
         return tuple(out)

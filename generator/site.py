@@ -254,11 +254,15 @@ def _collisions(routes: list[Route]) -> list[SourceError]:
         if other is route:
             continue
         url = "/" + route.path.removesuffix("index.html")
-        first, second = sorted([other, route], key=lambda r: (_blame(r) is None, r.owner))
+        first, second = sorted([other, route], key=lambda r: (BLAME_ORDER.get(r.kind, 9), r.owner))
         path, line = _blame(first) or ("site.yaml", 0)
         errors.append(SourceError(path, line, f"{url} is built twice: by {first.owner} and by {second.owner}",
-                                  "change the slug (or alias) of one of them"))
+                                  "give one of them another slug or alias"))
     return errors
+
+
+BLAME_ORDER = {"alias": 0, "bundle": 1, "entry": 2, "withdrawn": 2}
+"""Which of two colliding routes to report the error at: an alias is most likely the newer edit."""
 
 
 def _blame(route: Route) -> tuple[str, int] | None:

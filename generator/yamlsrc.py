@@ -53,6 +53,13 @@ def describe_yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str, str]:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line if mark else 0
     problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None) or ""
+    if "flow sequence" in context and exc.context_mark is not None:
+        return exc.context_mark.line, "a list opened with '[' is not closed", "add ']' at the end of the list"
+    if "flow mapping" in context and exc.context_mark is not None:
+        return exc.context_mark.line, "a mapping opened with '{' is not closed", "add '}' at the end of the mapping"
+    if "quoted scalar" in context and exc.context_mark is not None:
+        return exc.context_mark.line, "a quoted value is never closed", "add the closing quote at the end of the value"
     lines = text.splitlines()
     source_line = lines[line] if 0 <= line < len(lines) else ""
     if "\t" in source_line[: len(source_line) - len(source_line.lstrip())] or "found character '\\t'" in problem:
@@ -121,5 +128,10 @@ class _Builder:
             return Node("map", self.line(node), items, key_lines=key_lines)
         if isinstance(node, yaml.SequenceNode):
             return Node("seq", self.line(node), [self.build(n, depth + 1) for n in node.value])
-        value = self.loader.construct_object(node, deep=True)
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError, yaml.constructor.ConstructorError):
+            # 2017-13-45 matches YAML's timestamp pattern but is no date: keep the text,
+            # and let the field's parser say what is wrong with it.
+            value = node.value
         return Node("scalar", self.line(node), value, text=node.value, plain=node.style is None)

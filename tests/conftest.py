@@ -1,0 +1,116 @@
+"""Fixtures: small sites written inline, and the chorus command run in-process."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+BASE_CONFIG = """\
+title: Test archive
+description: A test archive.
+base_url: https://archive.example.org/
+language: en
+timezone: UTC
+taxonomies:
+  tags: {title: Tags}
+  regions:
+    title: Regions
+    terms:
+      us: {title: United States, aliases: [usa]}
+      france: {title: France, lang: fr}
+  sectors:
+    title: Sectors
+    terms:
+      sports: {title: Sports}
+      workplace: {title: Workplace}
+pagination: 2
+"""
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/ from a fresh build of the demo archive")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run(*args: str) -> Result:
+    """Run `chorus ARGS` in this process, capturing its output and exit status."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's usage errors and --help
+            code = exc.code if isinstance(exc.code, int) else 2
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(textwrap.dedent(data).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def entry(title: str = "An entry", date: str = "2017-10-17", body: str = "Body text.", **keys) -> str:
+    """Front matter and body for an entry; keys are written as YAML (flow style for lists)."""
+    import yaml
+    meta = {"title": title, "date": date, **keys}
+    lines = ["---"]
+    for key, value in meta.items():
+        if key == "date" and isinstance(value, str) and len(value) == 10:
+            lines.append(f"date: {value}")
+        else:
+            lines.append(yaml.safe_dump({key: value}, default_flow_style=True, allow_unicode=True,
+                                        width=10_000).strip()[1:-1])
+    lines += ["---", body, ""]
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def write_site(tmp_path):
+    """write_site({path: text}) -> a site folder with BASE_CONFIG unless site.yaml is given."""
+    def write(files: dict[str, str | bytes], config: str | None = None) -> Path:
+        site = tmp_path / "site"
+        site.mkdir(exist_ok=True)
+        all_files = {"site.yaml": config if config is not None else BASE_CONFIG, **files}
+        return write_files(site, all_files)
+    return write
+
+
+@pytest.fixture
+def build_site(write_site):
+    """build_site({path: text}) -> the output folder of a successful build."""
+    def build(files: dict[str, str | bytes], *args: str, config: str | None = None) -> Path:
+        site = write_site(files, config)
+        result = run("build", "--site", str(site), *args)
+        assert result.code == 0, result.err
+        return site / "output"
+    return build
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under root, relative path -> bytes."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
