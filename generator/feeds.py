@@ -96,6 +96,7 @@ def render_feed(kind: str, listing: Listing, items: list[FeedItem], *, site_titl
     fg.link(href=home, rel="alternate")
     fg.link(href=self_url, rel="self")
     fg.language(term_lang or language)
+    fg.author(name=clean(site_title))  # Atom needs an author for entries that credit none
     fg.updated(updated)
     fg.generator("Chorus")
     for item in items:
@@ -116,7 +117,8 @@ def render_feed(kind: str, listing: Listing, items: list[FeedItem], *, site_titl
             fe.content(clean(item.content), type="html")
     if kind == "atom.xml":
         feed, _doc = fg._create_atom()
-        for element, item in zip(feed.findall("{http://www.w3.org/2005/Atom}entry"), items):
+        entries = [el for el in feed if etree.QName(el).localname == "entry"]
+        for element, item in zip(entries, items, strict=True):
             if item.lang:
                 element.set(XML_LANG, item.lang)
         return etree.tostring(feed, pretty_print=True, xml_declaration=True, encoding="UTF-8")

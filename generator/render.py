@@ -17,7 +17,7 @@ import jinja2
 from .errors import SourceError
 from .entries import Entry
 from .feeds import FeedItem, absolutize, entry_id, render_feed
-from .site import Listing, Route, Site
+from .site import Intersection, Listing, Route, Site
 from .views import Views
 
 THEME_DIR = Path(__file__).parent / "theme"
@@ -126,12 +126,15 @@ class Renderer:
         views = self.views
         if term is None:
             heading, kicker = listing.title, ""
+        elif isinstance(term, Intersection):
+            heading, kicker = listing.title, "Region and sector"
         else:
             heading, kicker = term.title, views.term_of(term)["label"]
         view = views.listing(listing, route.page, heading, kicker)
+        view["related"] = views.related(term)
         title = heading if route.page == 1 else f"{heading}, page {route.page}"
         return self._page("list.html", route.path.removesuffix("index.html"), title, feeds=listing.path,
-                          lang=term.lang if term is not None else "", listing=view)
+                          lang=getattr(term, "lang", ""), listing=view)
 
     def _archive_year(self, route: Route) -> bytes:
         listing, _year = route.ref

@@ -55,6 +55,24 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class Intersection:
+    """The entries of one region in one sector: a small listing with its own feeds."""
+
+    region: Term
+    sector: Term
+    entries: tuple[Entry, ...]
+    feed_entries: tuple[Entry, ...]
+
+    @property
+    def path(self) -> str:
+        return f"regions/{self.region.key}/sectors/{self.sector.key}/"
+
+    @property
+    def title(self) -> str:
+        return f"{self.region.title}: {self.sector.title}"
+
+
+@dataclass(frozen=True)
 class Route:
     """One output file to produce, and what produces it."""
 
@@ -97,6 +115,8 @@ class Site:
     drafts: bool = False
     everything: Listing = Listing("", "", ())
     """The whole archive, for the site feeds."""
+    intersections: list[Intersection] = field(default_factory=list)
+    """Every region x sector pair that has listed entries, by region then sector."""
 
 
 def newest_first(entries) -> list[Entry]:
@@ -122,6 +142,7 @@ def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry]
                        for kind, section in KIND_SECTIONS.items()},
                 terms=_taxonomies(config, listed, feedable), archive=_archive(listed), drafts=drafts,
                 everything=Listing("", config.title, tuple(listed), tuple(feedable)))
+    site.intersections = _intersections(site.terms)
     errors += _cross_references(site, sources, entries)
     site.routes = _routes(site)
     errors += _collisions(site.routes)
@@ -152,6 +173,17 @@ def _taxonomies(config: SiteConfig, listed: list[Entry], feedable: list[Entry]) 
             terms.append(Term(taxonomy, term_key, title, lang, tuple(reversed(members[term_key])),
                               tuple(in_feeds[term_key])))
         result[taxonomy] = terms
+    return result
+
+
+def _intersections(terms: dict[str, list[Term]]) -> list[Intersection]:
+    result = []
+    for region in terms["regions"]:
+        for sector in terms["sectors"]:
+            listed = tuple(e for e in region.entries if sector.key in e.meta.sectors)
+            if listed:
+                in_feeds = tuple(e for e in region.feed_entries if sector.key in e.meta.sectors)
+                result.append(Intersection(region, sector, listed, in_feeds))
     return result
 
 
@@ -221,6 +253,9 @@ def _routes(site: Site) -> list[Route]:
         for term in terms:
             routes += _listing_routes(site, Listing(term.path, term.title, term.entries, term.feed_entries),
                                       "listing", term)
+    for pair in site.intersections:
+        routes += _listing_routes(site, Listing(pair.path, pair.title, pair.entries, pair.feed_entries), "listing",
+                                  pair)
     routes.append(Route("archive/index.html", "the archive", "archive", None))
     for year, months in site.archive.items():
         year_entries = tuple(e for month in months.values() for e in month)

@@ -214,6 +214,7 @@ class Views:
             "kicker": kicker,
             "count": len(listing.entries),
             "entries": [self.card(e) for e in chunk],
+            "related": None,
             "pagination": {
                 "current": number,
                 "total": total,
@@ -223,6 +224,22 @@ class Views:
                           for n in range(1, total + 1)],
             },
         }
+
+    def related(self, term) -> dict | None:
+        """Region x sector listings next to a region's or sector's own list, each with its feeds."""
+        if not isinstance(term, Term) or term.taxonomy not in ("regions", "sectors"):
+            return None
+        if term.taxonomy == "regions":
+            pairs = [p for p in self.site.intersections if p.region.key == term.key]
+            heading, label = f"{term.title} by sector", (lambda p: p.sector.title)
+        else:
+            pairs = [p for p in self.site.intersections if p.sector.key == term.key]
+            heading, label = f"{term.title} by region", (lambda p: p.region.title)
+        if not pairs:
+            return None
+        return {"heading": heading,
+                "items": [{"title": label(p), "url": self.url(p.path), "count": len(p.entries),
+                           "feeds": self.feed_links(p.path)} for p in pairs]}
 
     def term_list(self, taxonomy: str) -> list[dict]:
         return [{"title": t.title, "url": self.url(t.path), "count": len(t.entries), "lang": t.lang}
