@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from . import yamlsrc
 from .config import SiteConfig
 from .errors import Invalid, SourceError, did_you_mean
+from .embeds import Embed, extract
 from .frontmatter import split
 from .markup import MarkdownRenderer
 from .schema import (Problem, When, boolean, choice, integer, key, list_of, optional_text,
@@ -167,6 +168,14 @@ class Post:
 
 
 @dataclass(frozen=True)
+class PostBlock(Post):
+    """A ```post block: one post with its platform and author, embedded in a body."""
+
+    platform: str = key("Where it was posted.", choice(PLATFORMS), "", required=True)
+    author: Person | None = key("Its author: {name, handle, url, private}.", _person, None, required=True)
+
+
+@dataclass(frozen=True)
 class FrontMatter:
     """The keys an entry's front matter may have. Any other key is an error."""
 
@@ -230,6 +239,8 @@ class Entry:
     """Plain text."""
     links: tuple[Link, ...]
     words: int
+    embeds: tuple[Embed, ...]
+    """Posts and threads embedded with fenced blocks, in order; the body holds a placeholder for each."""
     line_of: tuple[tuple[str, int], ...]
     """File line of each front-matter key, for errors found during assembly."""
 
@@ -260,22 +271,25 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
         return fail(exc.line or 1, exc.message, exc.hint)
 
     problems: list[Problem] = []
-    meta = read_record(FrontMatter, node, ReadContext(config), problems, missing_line=1, kind=source.kind)
+    context = ReadContext(config)
+    meta = read_record(FrontMatter, node, context, problems, missing_line=1, kind=source.kind)
     if meta is not None:
         problems += _kind_rules(source, meta, node)
     default_slug = slugify(source.name)
     if meta is not None and not meta.slug and not default_slug:
         problems.append(Problem(1, f"no slug can be made from the file name '{source.name}'",
                                 "add 'slug: my-entry' to the front matter"))
+    body, embeds, embed_problems = extract(parts.body, parts.body_line, context, PostBlock)
+    problems += embed_problems
     if problems:
         return None, [SourceError(source.path, p.line, p.message, p.hint) for p in problems]
 
-    body_html = markdown.render(parts.body)
+    body_html = markdown.render(body)
     links, link_errors = _collect_links(source, body_html, parts.body, parts.body_line)
     summary = meta.summary or first_paragraph_text(body_html)
     entry = Entry(source=source, kind=source.kind, slug=meta.slug or default_slug, meta=meta,
                   body_html=body_html, summary=summary, links=links,
-                  words=len(re.findall(r"\w+", parts.body)),
+                  words=len(re.findall(r"\w+", body)) - len(embeds), embeds=embeds,
                   line_of=tuple(sorted(node.key_lines.items())) if node else ())
     return entry, link_errors
 
@@ -323,7 +337,7 @@ SUMMARY_LIMIT = 300
 
 def first_paragraph_text(body_html: str) -> str:
     """The first paragraph as plain text, cut at a word near SUMMARY_LIMIT characters."""
-    match = re.search(r"<p>(.*?)</p>", body_html, re.S)
+    match = re.search(r"<p>(?!CHORUSEMBED\d+X</p>)(.*?)</p>", body_html, re.S)
     if not match:
         return ""
     plain = " ".join(html.unescape(_TAG_RE.sub("", match.group(1))).split())

@@ -106,8 +106,8 @@ class Renderer:
     def _entry(self, route: Route) -> bytes:
         entry = route.ref
         view = self.views.entry(entry)
-        return self._page("entry.html", self.site.urls[entry.path], entry.meta.title, lang=entry.meta.lang,
-                          description=entry.summary, noindex=entry.meta.draft, entry=view)
+        return self._page("entry.html", self.site.urls[entry.path], view["title"], lang=entry.meta.lang,
+                          description=view["summary"], noindex=entry.meta.draft, entry=view)
 
     def _withdrawn(self, route: Route) -> bytes:
         # Nothing of the entry but the notice: a title can name a person.
@@ -194,7 +194,7 @@ class Renderer:
                             meta.withdrawn.date.at, [], [], text, notice.strip(), "")
         else:
             view = views.entry(entry)
-            summary = entry.summary
+            summary = view["summary"]
             if meta.content_warnings:
                 summary = f"Content warning: {', '.join(meta.content_warnings)}. {summary}".strip()
             content = ""
@@ -208,7 +208,7 @@ class Renderer:
             for taxonomy in ("regions", "sectors"):
                 vocabulary = getattr(config.taxonomies, taxonomy)
                 categories += [(slug, vocabulary.term(slug).title) for slug in getattr(meta, taxonomy)]
-            item = FeedItem(entry_id(entry, config.base_url), url, meta.title, meta.date.at,
+            item = FeedItem(entry_id(entry, config.base_url), url, view["title"], meta.date.at,
                             (meta.updated or meta.date).at, authors, categories, summary, content,
                             meta.lang or config.language)
         self._feed_items[entry.path] = item

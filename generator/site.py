@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .config import SiteConfig
 from .entries import Entry
-from .errors import SourceError
+from .errors import SourceError, did_you_mean
 from .sources import SourceFile
 from .urls import KIND_SECTIONS, entry_path, normalise_alias, page_path
 
@@ -111,6 +111,10 @@ class Site:
     """Take source path -> the entries it responds to."""
     link_targets: dict[str, dict[str, str | None]] = field(default_factory=dict)
     """Entry source path -> {href as written: site-relative URL, or None when the target is not built}."""
+    threads: dict[str, Entry] = field(default_factory=dict)
+    """Thread slug -> the thread, for ```thread blocks (whether or not it is built)."""
+    private_handles: dict[str, str] = field(default_factory=dict)
+    """Lowercased handle of every person marked private anywhere -> the name the editor gave."""
     routes: list[Route] = field(default_factory=list)
     drafts: bool = False
     everything: Listing = Listing("", "", ())
@@ -143,6 +147,9 @@ def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry]
                 terms=_taxonomies(config, listed, feedable), archive=_archive(listed), drafts=drafts,
                 everything=Listing("", config.title, tuple(listed), tuple(feedable)))
     site.intersections = _intersections(site.terms)
+    site.private_handles = _private_handles(entries)
+    site.threads = {e.slug: e for e in sorted(entries, key=lambda e: e.path) if e.kind == "thread"}
+    errors += _embedded_threads(site, entries)
     errors += _cross_references(site, sources, entries)
     site.routes = _routes(site)
     errors += _collisions(site.routes)
@@ -174,6 +181,28 @@ def _taxonomies(config: SiteConfig, listed: list[Entry], feedable: list[Entry]) 
                               tuple(in_feeds[term_key])))
         result[taxonomy] = terms
     return result
+
+
+def _private_handles(entries: list[Entry]) -> dict[str, str]:
+    """A person marked private in any entry is private everywhere: their handle is never shown."""
+    handles: dict[str, str] = {}
+    for entry in sorted(entries, key=lambda e: e.path):
+        people = [entry.meta.author] + [embed.post.author for embed in entry.embeds if embed.kind == "post"]
+        for person in people:
+            if person is not None and person.private and person.handle:
+                handles.setdefault(person.handle.lower(), person.name)
+    return handles
+
+
+def _embedded_threads(site: Site, entries: list[Entry]) -> list[SourceError]:
+    errors = []
+    for entry in entries:
+        for embed in entry.embeds:
+            if embed.kind == "thread" and embed.slug not in site.threads:
+                hint = did_you_mean(embed.slug, site.threads) or "write the slug of a file in content/threads/"
+                errors.append(SourceError(entry.path, embed.line, f"thread block: no thread has the slug '{embed.slug}'",
+                                          hint))
+    return errors
 
 
 def _intersections(terms: dict[str, list[Term]]) -> list[Intersection]:

@@ -12,10 +12,11 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
+from .embeds import PLACEHOLDER_RE
 from .entries import Entry, Post
 from .schema import When
 from .site import FEED_FILES, Listing, Site, Term
-from .urls import KIND_SECTIONS, page_path
+from .urls import KIND_SECTIONS, page_path, slugify
 
 KIND_LABELS = {"article": "Article", "take": "Take", "thread": "Thread", "page": "Page"}
 SECTION_TITLES = {"articles": "Articles", "takes": "Takes", "threads": "Threads"}
@@ -40,7 +41,7 @@ class Views:
         self.site = site
         self.config = site.config
         self.base = site.config.base_path
-        self._entries_by_path = {e.path: e for e in site.entries}
+        self._tag_keys = {t.key for t in site.terms["tags"]}
 
     # ---- URLs and dates ----
 
@@ -98,12 +99,12 @@ class Views:
         """An entry as listings show it."""
         meta = entry.meta
         return {
-            "title": meta.title,
+            "title": self.redact(meta.title),
             "url": self.url(self.site.urls[entry.path]),
             "kind": entry.kind,
             "kind_label": KIND_LABELS[entry.kind],
             "date": self.when(meta.date),
-            "summary": entry.summary,
+            "summary": self.redact(entry.summary),
             "authors": self.authors(entry),
             "content_warnings": list(meta.content_warnings),
             "featured": meta.featured,
@@ -136,7 +137,7 @@ class Views:
         responses = [self.card(e) for e in self.site.responses.get(entry.path, [])]
         view.update({
             "updated": self.when(meta.updated),
-            "body": Markup(self.resolve_links(entry)),
+            "body_parts": self.body_parts(entry),
             "terms": self.terms_of(entry),
             "responds_to": links,
             "responses": responses,
@@ -174,34 +175,111 @@ class Views:
 
     def thread(self, entry: Entry) -> dict:
         meta = entry.meta
-        author = meta.author
-        private = author.private
-        posts = [self.post(p, private) for p in meta.posts]
+        author = self.person(meta.author)
         missing = []
         if meta.parts_total:
             captured = {p.n for p in meta.posts if p.n}
             missing = [n for n in range(1, meta.parts_total + 1) if n not in captured]
         return {
+            "title": meta.title,
+            "url": self.url(self.site.urls[entry.path]) if entry.path in self.site.urls else "",
             "platform": PLATFORM_NAMES[meta.platform],
-            "author": {"name": author.name, "handle": "" if private else author.handle,
-                       "url": "" if private else author.url, "private": private},
+            "author": author,
             "parts_total": meta.parts_total,
-            "posts": posts,
+            "posts": [self.post(p, meta.platform, author, meta.parts_total) for p in meta.posts],
             "missing": missing,
             "missing_text": _missing_text(missing, meta.parts_total),
         }
 
-    def post(self, post: Post, private: bool) -> dict:
+    def person(self, person) -> dict:
+        """A platform author; a private person's handle and profile URL never leave this method."""
+        private = person.private or person.handle.lower() in self.site.private_handles
+        return {"name": person.name, "handle": "" if private else person.handle,
+                "url": "" if private else person.url, "private": private}
+
+    def post(self, post: Post, platform: str, author: dict, parts_total: int | None = None) -> dict:
         return {
             "n": post.n,
-            "text": post.text,
+            "position": f"{post.n}/{parts_total}" if post.n and parts_total else (str(post.n) if post.n else ""),
+            "platform": PLATFORM_NAMES[platform],
+            "author": author,
+            "text": self.post_text(post.text, platform),
             "date": self.when(post.date),
-            "url": "" if private else post.url,
+            # On most platforms a post's URL carries its author's handle.
+            "url": "" if author["private"] else post.url,
             "lang": post.lang,
             "status": post.status,
             "status_text": STATUS_TEXT[post.status],
-            "media": [{"src": m.src, "alt": m.alt} for m in post.media],
+            "media": [{"src": m.src, "alt": self.redact(m.alt)} for m in post.media],
         }
+
+    def redact(self, text: str) -> str:
+        """Every @mention of a private person replaced by the name the editor gave."""
+        if not self.site.private_handles:
+            return text
+        return _MENTION_RE.sub(lambda m: self.site.private_handles.get(m.group(1).lower(), m.group(0)), text)
+
+    def post_text(self, text: str, platform: str) -> Markup:
+        """Escaped post text with its URLs, known #hashtags and public @mentions as links."""
+        out = []
+        last = 0
+        for match in _TOKEN_RE.finditer(text):
+            out.append(escape(text[last:match.start()]))
+            out.append(self._token(match, platform))
+            last = match.end()
+        out.append(escape(text[last:]))
+        return Markup("".join(str(part) for part in out))
+
+    def _token(self, match: re.Match, platform: str) -> Markup:
+        url, tag, mention = match.group("url"), match.group("tag"), match.group("mention")
+        if url:
+            trimmed = url.rstrip(".,;:!?)\u2026")
+            rest = url[len(trimmed):]
+            return Markup('<a href="{0}" rel="nofollow">{0}</a>{1}').format(trimmed, rest)
+        if tag:
+            key = slugify(tag[1:])
+            if key in self._tag_keys:
+                return Markup('<a href="{}" rel="tag">{}</a>').format(self.url(f"tags/{key}/"), tag)
+            return escape(tag)
+        handle = mention[1:]
+        name = self.site.private_handles.get(handle.lower())
+        if name is not None:
+            return escape(name)
+        profile = _profile_url(platform, handle)
+        return Markup('<a href="{}" rel="nofollow">{}</a>').format(profile, mention) if profile else escape(mention)
+
+    def body_parts(self, entry: Entry) -> list[dict]:
+        """The body as HTML pieces with the embedded posts and threads between them."""
+        body = self.redact_html(self.resolve_links(entry))
+        parts = []
+        pieces = PLACEHOLDER_RE.split(body)
+        for index, piece in enumerate(pieces):
+            if index % 2 == 0:
+                if piece.strip():
+                    parts.append({"kind": "html", "html": Markup(piece)})
+                continue
+            embed = entry.embeds[int(piece)]
+            if embed.kind == "post":
+                block = embed.post
+                parts.append({"kind": "post", "post": self.post(block, block.platform, self.person(block.author))})
+            else:
+                parts.append(self.embedded_thread(embed.slug))
+        return parts
+
+    def embedded_thread(self, slug: str) -> dict:
+        thread = self.site.threads[slug]
+        if thread.meta.withdrawn:
+            return {"kind": "withdrawn", "text": "An archived thread embedded here has been withdrawn."}
+        if thread.path not in self.site.urls:
+            return {"kind": "unavailable", "text": "An archived thread embedded here is not published."}
+        return {"kind": "thread", "thread": self.thread(thread)}
+
+    def redact_html(self, html_text: str) -> str:
+        """Private handles written into a body by an editor are replaced too."""
+        if not self.site.private_handles:
+            return html_text
+        return _MENTION_RE.sub(lambda m: str(escape(self.site.private_handles[m.group(1).lower()]))
+                               if m.group(1).lower() in self.site.private_handles else m.group(0), html_text)
 
     # ---- listings ----
 
@@ -261,6 +339,21 @@ class Views:
                            for month in sorted(months, reverse=True)],
             })
         return years
+
+
+_MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
+_TOKEN_RE = re.compile(r"(?P<url>https?://[^\s<>\"]+)|(?P<tag>(?<![\w&])#\w+)"
+                       r"|(?P<mention>(?<![\w@/])@[A-Za-z0-9_](?:[A-Za-z0-9_.@-]*[A-Za-z0-9_])?)")
+PROFILE_URLS = {"twitter": "https://twitter.com/{}", "x": "https://x.com/{}",
+                "bluesky": "https://bsky.app/profile/{}", "instagram": "https://www.instagram.com/{}/"}
+
+
+def _profile_url(platform: str, handle: str) -> str:
+    if platform == "mastodon" and handle.count("@") == 1:
+        user, host = handle.split("@")
+        return f"https://{host}/@{user}"
+    template = PROFILE_URLS.get(platform)
+    return template.format(handle) if template and "@" not in handle else ""
 
 
 def _missing_text(missing: list[int], total: int | None) -> str:
