@@ -176,6 +176,7 @@ class Views:
     def thread(self, entry: Entry) -> dict:
         meta = entry.meta
         author = self.person(meta.author)
+        posts = [self.post(p, meta.platform, author, meta.parts_total) for p in meta.posts]
         missing = []
         if meta.parts_total:
             captured = {p.n for p in meta.posts if p.n}
@@ -186,9 +187,10 @@ class Views:
             "platform": PLATFORM_NAMES[meta.platform],
             "author": author,
             "parts_total": meta.parts_total,
-            "posts": [self.post(p, meta.platform, author, meta.parts_total) for p in meta.posts],
+            "posts": posts,
             "missing": missing,
             "missing_text": _missing_text(missing, meta.parts_total),
+            "items": _with_gaps(posts, meta.parts_total),
         }
 
     def person(self, person) -> dict:
@@ -354,6 +356,27 @@ def _profile_url(platform: str, handle: str) -> str:
         return f"https://{host}/@{user}"
     template = PROFILE_URLS.get(platform)
     return template.format(handle) if template and "@" not in handle else ""
+
+
+def _with_gaps(posts: list[dict], total: int | None) -> list[dict]:
+    """The posts with a marker, in place, for each run of parts that was not archived."""
+    if not total:
+        return [{"kind": "post", "post": p} for p in posts]
+    items, expected = [], 1
+    for post in posts:
+        if post["n"] and post["n"] > expected:
+            items.append({"kind": "gap", "text": _gap_text(expected, post["n"] - 1, total)})
+        items.append({"kind": "post", "post": post})
+        expected = max(expected, (post["n"] or 0) + 1)
+    if expected <= total:
+        items.append({"kind": "gap", "text": _gap_text(expected, total, total)})
+    return items
+
+
+def _gap_text(first: int, last: int, total: int) -> str:
+    if first == last:
+        return f"Part {first} of {total} was not archived."
+    return f"Parts {first} to {last} of {total} were not archived."
 
 
 def _missing_text(missing: list[int], total: int | None) -> str:

@@ -22,6 +22,10 @@ def test_thread_page_shows_every_post_in_order_with_missing_parts(build_site):
     page = read(out / "threads/t/index.html")
     assert page.index("second part") < page.index("fourth part") < page.index("sixth part")
     assert "Parts 1, 3, 5 of 6 were not archived." in page
+    # ...and each gap is marked in place, between the posts around it.
+    order = ["Part 1 of 6 was not archived.", "second part", "Part 3 of 6 was not archived.", "fourth part",
+             "Part 5 of 6 was not archived.", "sixth part"]
+    assert [page.index(s) for s in order] == sorted(page.index(s) for s in order)
     assert '<span class="part">2/6</span>' in page
     assert '<time datetime="2017-10-17T14:02:00+00:00">17 October 2017, 14:02 UTC</time>' in page
     assert "Deleted on the platform; archived copy" in page
