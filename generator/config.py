@@ -106,6 +106,14 @@ class Markdown:
 
 
 @dataclass(frozen=True)
+class Warning:
+    """One content warning of the site's vocabulary."""
+
+    label: str = key("How the warning is shown to readers.", text)
+    aliases: tuple[str, ...] = key("Other names editors may write for it.", list_of(_term_name), ())
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """site.yaml: the archive's settings."""
 
@@ -120,6 +128,17 @@ class SiteConfig:
     feeds: Feeds = key("Feed settings.", record(Feeds), Feeds())
     pagination: int = key("Entries per listing page.", positive_int, 20)
     markdown: Markdown = key("Markdown settings.", record(Markdown), Markdown())
+    content_warnings: tuple[tuple[str, Warning], ...] = key(
+        "A vocabulary of content warnings by slug; when given, entries may use only these.",
+        mapping_of(record(Warning)), ())
+
+    def warning_names(self) -> dict[str, str]:
+        """Every name an editor may write for a warning (slug, alias or label, lowercased) -> its label."""
+        names = {}
+        for slug, warning in self.content_warnings:
+            for name in (slug, *warning.aliases, warning.label.lower()):
+                names[name] = warning.label
+        return names
 
     @property
     def tz(self) -> ZoneInfo:

@@ -74,6 +74,19 @@ def _vocabulary(taxonomy: str):
     return parse_term
 
 
+def _warning(node: Node, ctx) -> str:
+    """Free text, or a term of site.yaml's content_warnings vocabulary when it declares one."""
+    written = text(node).strip()
+    names = ctx.config.warning_names()
+    if not names:
+        return written
+    label = names.get(written.lower()) or names.get(slugify(written))
+    if label is None:
+        hint = did_you_mean(written, names) or "expected one of: " + ", ".join(s for s, _ in ctx.config.content_warnings)
+        raise Invalid(f"'{written}' is not a content warning in site.yaml", hint)
+    return label
+
+
 def _slug(node: Node, ctx=None) -> str:
     value = text(node)
     if not SLUG_RE.match(value):
@@ -190,7 +203,10 @@ class FrontMatter:
     regions: tuple[str, ...] = key("Regions from site.yaml.", list_of(_vocabulary("regions")), ())
     sectors: tuple[str, ...] = key("Sectors from site.yaml.", list_of(_vocabulary("sectors")), ())
     lang: str = key("BCP 47 language; default: the site's.", text, "")
-    content_warnings: tuple[str, ...] = key("Shown before the body and in feeds.", list_of(text), ())
+    content_warnings: tuple[str, ...] = key("Shown before the body and in feeds; from site.yaml's vocabulary if it "
+                                            "has one.", list_of(_warning), ())
+    content_warnings_collapse: bool = key("Hide the body behind the warning until the reader opens it.", boolean,
+                                          True)
     source: Source | None = key("Provenance of material first published elsewhere.", record(Source), None)
     responds_to: tuple[str, ...] = key("Slugs of the articles a take responds to.", list_of(_slug), ())
     aliases: tuple[str, ...] = key("Old paths that must keep working (/2017/10/old/ or /old.html).",

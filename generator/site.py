@@ -18,6 +18,8 @@ from .sources import SourceFile
 from .urls import KIND_SECTIONS, entry_path, normalise_alias, page_path
 
 TAXONOMIES = ("tags", "regions", "sectors")
+WITHDRAWN, UNPUBLISHED = "withdrawn", "unpublished"
+"""What a link to an entry becomes when that entry is withdrawn, or a draft not built."""
 FEED_FILES = ("feed.xml", "atom.xml", "feed.json")
 STATIC_FILES = ("style.css",)
 """Theme files copied to the site root; a file of the same name in layouts/ replaces each."""
@@ -109,8 +111,10 @@ class Site:
     """Entry source path -> the takes that respond to it."""
     responds_to: dict[str, list[Entry]] = field(default_factory=dict)
     """Take source path -> the entries it responds to."""
-    link_targets: dict[str, dict[str, str | None]] = field(default_factory=dict)
-    """Entry source path -> {href as written: site-relative URL, or None when the target is not built}."""
+    link_targets: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Entry source path -> {href as written: site-relative URL, or WITHDRAWN / UNPUBLISHED}."""
+    withdrawn_responses: dict[str, int] = field(default_factory=dict)
+    """Take source path -> how many of the entries it responds to were withdrawn."""
     threads: dict[str, Entry] = field(default_factory=dict)
     """Thread slug -> the thread, for ```thread blocks (whether or not it is built)."""
     private_handles: dict[str, str] = field(default_factory=dict)
@@ -234,6 +238,7 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
     errors = []
     existing = {s.path for s in sources}
     built = {e.path for e in site.entries}
+    by_path = {e.path: e for e in entries}
     by_slug: dict[str, Entry] = {}
     for entry in sorted(entries, key=lambda e: ({"article": 0, "thread": 1, "take": 2}.get(e.kind, 3), e.path)):
         if entry.kind != "page":
@@ -245,7 +250,9 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
                 errors.append(SourceError(entry.path, entry.line("responds_to"),
                                           f"responds_to: no entry has the slug '{slug}'",
                                           "write the slug of an article, as in its URL /articles/<slug>/"))
-            elif target.path in built and not target.meta.withdrawn and not entry.meta.withdrawn:
+            elif target.meta.withdrawn:
+                site.withdrawn_responses[entry.path] = site.withdrawn_responses.get(entry.path, 0) + 1
+            elif target.path in built and not entry.meta.withdrawn:
                 site.responds_to.setdefault(entry.path, []).append(target)
                 site.responses.setdefault(target.path, []).append(entry)
         targets = {}
@@ -254,9 +261,13 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
                 errors.append(SourceError(entry.path, link.line, f"link to '{link.href}': no such entry file",
                                           f"check the path; it is read from {entry.path.rsplit('/', 1)[0]}/"))
             else:
-                target = next((e for e in site.entries if e.path == link.target), None) if link.target in built else None
-                shown = target is not None and not target.meta.withdrawn
-                targets[link.href + link.fragment] = site.urls[link.target] + link.fragment if shown else None
+                target = by_path[link.target]
+                if target.meta.withdrawn:
+                    targets[link.href + link.fragment] = WITHDRAWN
+                elif link.target not in built:
+                    targets[link.href + link.fragment] = UNPUBLISHED
+                else:
+                    targets[link.href + link.fragment] = site.urls[link.target] + link.fragment
         site.link_targets[entry.path] = targets
     for taker in site.responses.values():
         taker[:] = newest_first(taker)

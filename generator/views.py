@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from .embeds import PLACEHOLDER_RE
 from .entries import Entry, Post
 from .schema import When
-from .site import FEED_FILES, Listing, Site, Term
+from .site import FEED_FILES, UNPUBLISHED, WITHDRAWN, Listing, Site, Term
 from .urls import KIND_SECTIONS, page_path, slugify
 
 KIND_LABELS = {"article": "Article", "take": "Take", "thread": "Thread", "page": "Page"}
@@ -107,6 +107,7 @@ class Views:
             "summary": self.redact(entry.summary),
             "authors": self.authors(entry),
             "content_warnings": list(meta.content_warnings),
+            "collapse": bool(meta.content_warnings) and meta.content_warnings_collapse,
             "featured": meta.featured,
             "draft": meta.draft,
             "lang": meta.lang,
@@ -134,6 +135,9 @@ class Views:
         view = self.card(entry)
         links = [{"title": e.meta.title, "url": self.url(self.site.urls[e.path]), "kind_label": KIND_LABELS[e.kind]}
                  for e in self.site.responds_to.get(entry.path, [])]
+        # A withdrawn entry's title may name a person: only say that it was withdrawn.
+        links += [{"title": "an entry since withdrawn", "url": "", "kind_label": ""}] * \
+            self.site.withdrawn_responses.get(entry.path, 0)
         responses = [self.card(e) for e in self.site.responses.get(entry.path, [])]
         view.update({
             "updated": self.when(meta.updated),
@@ -152,11 +156,14 @@ class Views:
         for link in entry.links:
             target = self.site.link_targets.get(entry.path, {}).get(link.href + link.fragment)
             attr = f'href="{link.href}{link.fragment}"'
-            if target is not None:
-                body = body.replace(attr, f'href="{escape(self.url(target))}"')
-            else:
+            if target == WITHDRAWN:
+                body = re.sub(r'<a %s>(.*?)</a>' % re.escape(attr),
+                              r'<span class="unavailable">\1 <em>(withdrawn)</em></span>', body, flags=re.S)
+            elif target == UNPUBLISHED:
                 body = re.sub(r'<a %s>(.*?)</a>' % re.escape(attr), r'<span class="unavailable">\1</span>', body,
                               flags=re.S)
+            elif target is not None:
+                body = body.replace(attr, f'href="{escape(self.url(target))}"')
         return body
 
     def source(self, entry: Entry) -> dict | None:

@@ -52,3 +52,18 @@ def test_us_feed_holds_only_us_entries_newest_first(demo):
     assert dates == sorted(dates, reverse=True)
     assert all("United States" in [t.term if t.get("label") is None else t.label for t in e.tags] or
                any(t.term == "us" for t in e.tags) for e in parsed.entries)
+
+
+def test_three_lines_withdraw_a_demo_entry_everywhere(tmp_path):
+    import shutil
+    site = tmp_path / "demo"
+    shutil.copytree(REPO, site, ignore=shutil.ignore_patterns("output", "tests", ".git", ".venv", "*.egg-info"))
+    path = site / "content/takes/me-too-tip-of-the-iceberg.md"
+    text = path.read_text()
+    path.write_text(text.replace("\n---\n", "\nwithdrawn:\n  date: 2018-02-01\n  reason: At the author's request.\n"
+                                 "---\n", 1))
+    assert run("build", "--site", str(site)).code == 0
+    for rel, data in tree(site / "output").items():
+        text = data.decode("utf-8", "replace")
+        assert "tip of the iceberg" not in text, rel
+        assert "normalize sexuality in women" not in text, rel
