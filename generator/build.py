@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import load_config
 from .entries import Entry, read_entry
-from .errors import BuildFailed, ErrorList
+from .errors import BuildFailed, ErrorList, SourceError
 from .markup import MarkdownRenderer
 from .render import Renderer, TemplateProblem
 from .site import assemble
@@ -33,7 +33,7 @@ class BuildReport:
     bytes: int = 0
     seconds: float = 0.0
     out_dir: Path | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[SourceError] = field(default_factory=list)
 
 
 class InternalError(Exception):
@@ -46,7 +46,7 @@ class InternalError(Exception):
 
 
 def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, base_url: str | None = None,
-          write: bool = True) -> BuildReport:
+          write: bool = True, strict: bool = False) -> BuildReport:
     """Build the site in `site_dir` into `out_dir` (default site_dir/output). Raises BuildFailed."""
     started = time.perf_counter()
     out_dir = out_dir or site_dir / "output"
@@ -63,9 +63,16 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
 
     # 3. Read each entry: a pure function of its bytes and the config.
     markdown = MarkdownRenderer(unsafe_html=config.markdown.unsafe_html)
+    warnings = _config_warnings(config)
     entries: list[Entry] = []
     failed_slugs: set[str] = set()
+    max_bytes = config.limits.max_file_mb * 1_000_000
     for source in sources:
+        size = (site_dir / source.path).stat().st_size
+        if size > max_bytes:
+            errors.add(source.path, 0, f"the file is {size / 1e6:.1f} MB, over the limit of "
+                       f"{config.limits.max_file_mb} MB", "split it, or raise limits.max_file_mb in site.yaml")
+            continue
         try:
             entry, entry_errors = read_entry(source, (site_dir / source.path).read_bytes(), config, markdown)
         except Exception as exc:  # a bug of ours must still name the file being processed
@@ -73,6 +80,7 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
         errors.extend(entry_errors)
         if entry is not None:
             entries.append(entry)
+            warnings += entry.warnings
         else:
             failed_slugs.add(slugify(source.name))
 
@@ -80,12 +88,14 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
     site, site_errors = assemble(config, sources, entries, drafts=drafts)
     # A responds_to naming an entry that failed to read is not a second problem.
     errors.extend(e for e in site_errors if not _about_failed(e.message, failed_slugs))
+    if strict:
+        errors.extend(warnings)
     if errors:
         raise BuildFailed(errors.sorted())
 
     # 5-6. Render every route, streaming into a new tree; swap it in only when all succeeded.
     renderer = Renderer(site, site_dir)
-    report = BuildReport(entries=len(site.entries), out_dir=out_dir)
+    report = BuildReport(entries=len(site.entries), out_dir=out_dir, warnings=sorted(warnings))
     if write:
         check_target(out_dir)
         with locked(out_dir):
@@ -114,6 +124,13 @@ def _render_all(routes, renderer: Renderer, sink) -> None:
             raise
         except Exception as exc:
             raise InternalError(route.owner, exc) from exc
+
+
+def _config_warnings(config) -> list[SourceError]:
+    if config.markdown.unsafe_html:
+        return [SourceError("site.yaml", 0, "warning: markdown.unsafe_html is true: raw HTML in bodies is not "
+                            "sanitised", "use it only if every editor is trusted")]
+    return []
 
 
 def _about_failed(message: str, failed_slugs: set[str]) -> bool:

@@ -106,6 +106,13 @@ class Markdown:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Limits that protect the machine from a runaway file."""
+
+    max_file_mb: int = key("The largest entry file read, in megabytes; a larger one is an error.", positive_int, 10)
+
+
+@dataclass(frozen=True)
 class Warning:
     """One content warning of the site's vocabulary."""
 
@@ -128,6 +135,7 @@ class SiteConfig:
     feeds: Feeds = key("Feed settings.", record(Feeds), Feeds())
     pagination: int = key("Entries per listing page.", positive_int, 20)
     markdown: Markdown = key("Markdown settings.", record(Markdown), Markdown())
+    limits: Limits = key("Limits that protect the machine.", record(Limits), Limits())
     content_warnings: tuple[tuple[str, Warning], ...] = key(
         "A vocabulary of content warnings by slug; when given, entries may use only these.",
         mapping_of(record(Warning)), ())

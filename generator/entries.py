@@ -17,8 +17,9 @@ from .embeds import Embed, extract
 from .frontmatter import split
 from .markup import MarkdownRenderer
 from .schema import (Problem, When, boolean, choice, integer, key, list_of, optional_text,
-                     positive_int, read_record, record, text, url, when)
+                     positive_int, read_record, record, text, url, when, clean_text)
 from .schema import text as string  # Post has a field named 'text'
+from .schema import url as url_value  # Source has a field named 'url'
 from .sources import SourceFile
 from .urls import SLUG_RE, slugify
 from .yamlsrc import Node
@@ -52,6 +53,8 @@ class Tag:
 
 
 def _tag(node: Node, ctx=None) -> Tag:
+    if node.kind == "scalar" and node.value is None:
+        raise Invalid("is empty: a '#' starts a comment in YAML", "quote the tag: - '#MeToo'")
     display = text(node).strip().lstrip("#").strip()
     term_key = slugify(display)
     if not term_key:
@@ -124,7 +127,7 @@ class Source:
     title: str = key("The original's title.", text, "")
     publisher: str = key("Who published it.", text, "")
     url: str = key("The original URL.", url, "")
-    archived_url: str = key("A preserved copy, used when the original is gone.", url, "")
+    archived_url: str = key("A preserved copy, used when the original is gone.", url_value, "")
     published: When | None = key("When the original was published.", when, None)
 
 
@@ -151,11 +154,24 @@ def _person(node: Node, ctx) -> Person:
     return Person(person.name, person.handle.lstrip("@"), person.url, person.private)
 
 
+def _media_src(node: Node, ctx=None) -> str:
+    """A file in the entry's bundle, or an http(s) URL: never javascript: or data:."""
+    value = text(node).strip()
+    if re.match(r"^[a-z][a-z0-9+.-]*:", value, re.I):
+        if not re.match(r"^https?://[^/\s]+", value, re.I):
+            raise Invalid(f"'{value}' is not an http or https URL",
+                          "write a file name from the entry's bundle, or an https:// URL")
+        return url(node, ctx)
+    if value.startswith("/") or "\\" in value:
+        raise Invalid(f"'{value}' is not a file in the entry's bundle", "write a path relative to the entry's folder")
+    return value
+
+
 @dataclass(frozen=True)
 class Media:
     """An image attached to a post."""
 
-    src: str = key("The file, relative to the entry's bundle, or an http(s) URL.", text)
+    src: str = key("The file, relative to the entry's bundle, or an http(s) URL.", _media_src)
     alt: str = key("Text describing the image for people who cannot see it (required).", text)
 
 
@@ -259,6 +275,8 @@ class Entry:
     """Posts and threads embedded with fenced blocks, in order; the body holds a placeholder for each."""
     line_of: tuple[tuple[str, int], ...]
     """File line of each front-matter key, for errors found during assembly."""
+    warnings: tuple[SourceError, ...] = ()
+    """Problems that do not stop the build (errors with --strict)."""
 
     @property
     def path(self) -> str:
@@ -279,7 +297,7 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
     except UnicodeDecodeError as exc:
         return fail(raw[: exc.start].count(b"\n") + 1, "the file is not valid UTF-8",
                     "save it with the UTF-8 encoding")
-    content = content.replace("\r\n", "\n")
+    content = clean_text(content.replace("\r\n", "\n"))
     try:
         parts = split(content)
         node = yamlsrc.load(parts.yaml, parts.yaml_line)
@@ -306,8 +324,26 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
     entry = Entry(source=source, kind=source.kind, slug=meta.slug or default_slug, meta=meta,
                   body_html=body_html, summary=summary, links=links,
                   words=len(re.findall(r"\w+", body)) - len(embeds), embeds=embeds,
-                  line_of=tuple(sorted(node.key_lines.items())) if node else ())
+                  line_of=tuple(sorted(node.key_lines.items())) if node else (),
+                  warnings=tuple(_warnings(source, meta, summary, body_html)))
     return entry, link_errors
+
+
+def _warnings(source: SourceFile, meta: FrontMatter, summary: str, body_html: str) -> list[SourceError]:
+    warnings = []
+    if not summary and not body_html.strip() and not meta.posts:
+        warnings.append(SourceError(source.path, 1, "warning: the entry has no summary and an empty body",
+                                    "write its text below the front matter, or a summary"))
+    seen: set[int] = set()
+    for post in meta.posts:
+        if post.n and meta.parts_total and post.n > meta.parts_total:
+            warnings.append(SourceError(source.path, 1, f"warning: post {post.n} is beyond parts_total "
+                                        f"({meta.parts_total})", "correct n or parts_total"))
+        if post.n and post.n in seen:
+            warnings.append(SourceError(source.path, 1, f"warning: two posts are numbered {post.n}",
+                                        "give each post its own n"))
+        seen.add(post.n or 0)
+    return warnings
 
 
 def _kind_rules(source: SourceFile, meta: FrontMatter, node: Node) -> list[Problem]:

@@ -24,7 +24,9 @@ class SourceError:
     """How to mend it; empty when the message says it all."""
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
+        # A file name may hold any character: one error must stay one line.
+        path = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in self.path)
+        where = f"{path}:{self.line}" if self.line else path
         text = f"{where}: {self.message}"
         return f"{text} ({self.hint})" if self.hint else text
 

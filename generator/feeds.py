@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -32,23 +32,22 @@ def clean(text: str) -> str:
 
 
 def entry_id(entry: Entry, base_url: str) -> str:
-    """A tag URI that stays the same for the life of the entry.
+    """The entry's original URL: an id that stays the same for the life of the entry.
 
-    It is made from the site's host, the entry's publication date and its
-    original URL: the first alias of the form of this kind's entry URLs
-    (/articles/<old-slug>/), else its current URL. Renaming a slug while keeping
+    The original URL is the first alias of the form of this kind's entry URLs
+    (/articles/<old-slug>/), else the current URL. Renaming a slug while keeping
     the old URL in `aliases`, as the docs ask, therefore keeps the id; changing
-    the title or the file name never touches it.
+    the title, the date or the file name never touches it. Only moving the whole
+    archive to another base_url changes every id, as it changes every URL.
     """
-    host = urlsplit(base_url).hostname or "localhost"
     section = KIND_SECTIONS.get(entry.kind, "")
-    original = f"/{section}/{entry.slug}/"
+    original = f"{section}/{entry.slug}/"
     pattern = re.compile(rf"^/{section}/[a-z0-9-]+/$")
     for alias in entry.meta.aliases:
         if pattern.match(alias):
-            original = alias
+            original = alias[1:]
             break
-    return f"tag:{host},{entry.meta.date.at.date().isoformat()}:{original}"
+    return base_url + original
 
 
 def absolutize(html_text: str, page_url: str) -> str:
@@ -80,7 +79,7 @@ def feed_updated(items: list[FeedItem], fallback: datetime) -> datetime:
 
 
 def render_feed(kind: str, listing: Listing, items: list[FeedItem], *, site_title: str, description: str,
-                base_url: str, language: str, fallback: datetime, term_lang: str = "") -> bytes:
+                base_url: str, language: str, fallback: datetime) -> bytes:
     title = site_title if not listing.path else f"{site_title} - {listing.title}"
     home = base_url + listing.path
     self_url = home + kind
@@ -93,9 +92,9 @@ def render_feed(kind: str, listing: Listing, items: list[FeedItem], *, site_titl
     fg.title(clean(title))
     fg.description(clean(description or title))
     fg.subtitle(clean(description or title))
-    fg.link(href=home, rel="alternate")
     fg.link(href=self_url, rel="self")
-    fg.language(term_lang or language)
+    fg.link(href=home, rel="alternate")  # last: feedgen makes the last link RSS's <channel><link>
+    fg.language(language)
     fg.author(name=clean(site_title))  # Atom needs an author for entries that credit none
     fg.updated(updated)
     fg.generator("Chorus")

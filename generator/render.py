@@ -116,6 +116,8 @@ class Renderer:
         return self._page("withdrawn.html", self.site.urls[route.ref.path], "Withdrawn", noindex=True,
                           description="This entry was withdrawn.", notice=notice)
 
+    _withdrawn_alias = _withdrawn
+
     def _alias(self, route: Route) -> bytes:
         target = self.site.urls[route.ref.path]
         return self._page("alias.html", target, "Moved", noindex=True,
@@ -133,8 +135,9 @@ class Renderer:
         view = views.listing(listing, route.page, heading, kicker)
         view["related"] = views.related(term)
         title = heading if route.page == 1 else f"{heading}, page {route.page}"
+        view["lang"] = getattr(term, "lang", "")  # the term's title only: the entries are in their own languages
         return self._page("list.html", route.path.removesuffix("index.html"), title, feeds=listing.path,
-                          lang=getattr(term, "lang", ""), listing=view)
+                          listing=view)
 
     def _archive_year(self, route: Route) -> bytes:
         listing, _year = route.ref
@@ -171,12 +174,10 @@ class Renderer:
         listing: Listing = route.ref
         config = self.site.config
         items = [self._feed_item(e) for e in listing.feed_entries[: config.feeds.items]]
-        term_lang = next((t.lang for t in self.site.terms.get(listing.path.split("/")[0], [])
-                          if t.path == listing.path), "")
         fallback = _newest(self.site.everything.feed_entries) or datetime(1970, 1, 1, tzinfo=timezone.utc)
         return render_feed(route.path.rsplit("/", 1)[-1], listing, items, site_title=config.title,
                            description=config.description, base_url=config.base_url, language=config.language,
-                           fallback=fallback, term_lang=term_lang)
+                           fallback=fallback)
 
     def _feed_item(self, entry: Entry) -> FeedItem:
         """Computed once per entry: every feed that carries it reuses it."""
@@ -204,7 +205,7 @@ class Renderer:
                 content = absolutize(self.template("feed_summary.html", entry=view, summary=summary).decode("utf-8"),
                                      url).strip()
             authors = [a.name for a in meta.authors] or ([meta.author.name] if meta.author else [])
-            categories = [(t.key, t.display) for t in meta.tags]
+            categories = [(t.key, views.tag_title(t)) for t in meta.tags]
             for taxonomy in ("regions", "sectors"):
                 vocabulary = getattr(config.taxonomies, taxonomy)
                 categories += [(slug, vocabulary.term(slug).title) for slug in getattr(meta, taxonomy)]

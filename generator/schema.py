@@ -115,14 +115,21 @@ def describe(node: Node) -> str:
 # ---- field parsers -------------------------------------------------------
 
 
+# Code points no HTML or XML document may hold (C0 and C1 controls but tab and newlines, DEL,
+# lone surrogates, noncharacters): text pasted from a platform can carry them.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+
+
+def clean_text(value: str) -> str:
+    """Text with the code points that break HTML, XML or UTF-8 removed."""
+    return _FORBIDDEN.sub("", value)
+
+
 def text(node: Node, ctx=None) -> str:
     """A string. Unquoted YAML that happens to look like a number, date or yes/no is read as written."""
     if node.kind != "scalar" or node.value is None:
         raise Invalid(f"expected text, got {describe(node)}", "write it as a quoted string")
-    if isinstance(node.value, str):
-        value = node.value
-    else:
-        value = node.text
+    value = clean_text(node.value if isinstance(node.value, str) else node.text)
     if not value.strip():
         raise Invalid("is empty", "write some text or remove the key")
     return value
@@ -163,15 +170,21 @@ def items(node: Node) -> list[Node]:
 
 
 def list_of(parse: Parser) -> Parser:
+    """A list whose every item is parsed; each bad item is reported, not only the first."""
     def parse_list(node: Node, ctx=None) -> tuple:
-        out = []
+        out, failed = [], False
         for item in items(node):
             try:
                 out.append(parse(item, ctx))
             except _Reported:
-                raise
+                failed = True
             except Invalid as exc:
-                raise Invalid(exc.message, exc.hint, line=exc.line or item.line) from None
+                if not isinstance(ctx, _Sub):
+                    raise Invalid(exc.message, exc.hint, line=exc.line or item.line) from None
+                ctx.problems.append(Problem(exc.line or item.line, f"{ctx.path}: {exc.message}", exc.hint))
+                failed = True
+        if failed:
+            raise _Reported()
         return tuple(out)
     return parse_list
 

@@ -8,6 +8,7 @@ before anything is rendered.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -123,6 +124,8 @@ class Site:
     drafts: bool = False
     everything: Listing = Listing("", "", ())
     """The whole archive, for the site feeds."""
+    feed_only_terms: dict[str, list[Term]] = field(default_factory=dict)
+    """Terms whose entries were all withdrawn: no page, but their feeds carry the withdrawal notices."""
     intersections: list[Intersection] = field(default_factory=list)
     """Every region x sector pair that has listed entries, by region then sector."""
 
@@ -148,11 +151,13 @@ def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry]
                 kinds={kind: Listing(f"{section}/", section.capitalize(), tuple(e for e in listed if e.kind == kind),
                                      tuple(e for e in feedable if e.kind == kind))
                        for kind, section in KIND_SECTIONS.items()},
-                terms=_taxonomies(config, listed, feedable), archive=_archive(listed), drafts=drafts,
+                terms={}, archive=_archive(listed), drafts=drafts,
                 everything=Listing("", config.title, tuple(listed), tuple(feedable)))
+    site.terms, site.feed_only_terms = _taxonomies(config, listed, feedable)
     site.intersections = _intersections(site.terms)
     site.private_handles = _private_handles(entries)
     site.threads = {e.slug: e for e in sorted(entries, key=lambda e: e.path) if e.kind == "thread"}
+    errors += _privacy_errors(site.private_handles, entries)
     errors += _embedded_threads(site, entries)
     errors += _cross_references(site, sources, entries)
     site.routes = _routes(site)
@@ -160,31 +165,38 @@ def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry]
     return (None if errors else site), errors
 
 
-def _taxonomies(config: SiteConfig, listed: list[Entry], feedable: list[Entry]) -> dict[str, list[Term]]:
-    oldest_first = list(reversed(listed))
-    result = {}
+def _taxonomies(config: SiteConfig, listed: list[Entry], feedable: list[Entry]) -> tuple[dict, dict]:
+    """Terms with listed entries, and regions and sectors whose entries are all withdrawn (feeds only)."""
+    listed_terms, feed_only = {}, {}
     for taxonomy in TAXONOMIES:
         in_feeds: dict[str, list[Entry]] = defaultdict(list)
+        members: dict[str, list[Entry]] = defaultdict(list)
         for entry in feedable:
             for term_key in dict(_entry_terms(entry, taxonomy)):
                 in_feeds[term_key].append(entry)
-        members: dict[str, list[Entry]] = defaultdict(list)
+        for entry in listed:
+            for term_key in dict(_entry_terms(entry, taxonomy)):
+                members[term_key].append(entry)
         display: dict[str, str] = {}
-        for entry in oldest_first:
+        for entry in reversed(listed):  # oldest first: a tag is shown as first written
             for term_key, shown in _entry_terms(entry, taxonomy):
-                if entry not in members[term_key]:
-                    members[term_key].append(entry)
                 display.setdefault(term_key, shown)
-        terms = []
-        for term_key in sorted(members):
-            title, lang = display[term_key], ""
-            if taxonomy != "tags":
+        listed_terms[taxonomy], feed_only[taxonomy] = [], []
+        for term_key in sorted(set(members) | set(in_feeds)):
+            if taxonomy == "tags":
+                title, lang = display.get(term_key, term_key), ""
+            else:
                 term = getattr(config.taxonomies, taxonomy).term(term_key)
                 title, lang = term.title, term.lang
-            terms.append(Term(taxonomy, term_key, title, lang, tuple(reversed(members[term_key])),
-                              tuple(in_feeds[term_key])))
-        result[taxonomy] = terms
-    return result
+            term = Term(taxonomy, term_key, title, lang, tuple(members.get(term_key, ())),
+                        tuple(in_feeds.get(term_key, ())))
+            if term.entries:
+                listed_terms[taxonomy].append(term)
+            elif taxonomy != "tags":
+                # A region or sector feed keeps delivering the notice; a free tag may itself name the
+                # person, so a tag left with only withdrawn entries disappears with them.
+                feed_only[taxonomy].append(term)
+    return listed_terms, feed_only
 
 
 def _private_handles(entries: list[Entry]) -> dict[str, str]:
@@ -196,6 +208,26 @@ def _private_handles(entries: list[Entry]) -> dict[str, str]:
             if person is not None and person.private and person.handle:
                 handles.setdefault(person.handle.lower(), person.name)
     return handles
+
+
+def _privacy_errors(handles: dict[str, str], entries: list[Entry]) -> list[SourceError]:
+    """A private handle written other than as an @mention (in a URL, say) cannot be replaced: refuse it."""
+    if not handles:
+        return []
+    pattern = re.compile(r"(?<![\w@])(%s)(?!\w)" % "|".join(re.escape(h) for h in sorted(handles)), re.I)
+    errors = []
+    for entry in entries:
+        meta = entry.meta
+        texts = [entry.body_html, meta.title, entry.summary, *(a.name for a in meta.authors), *meta.aliases]
+        if meta.source:
+            texts += [meta.source.title, meta.source.url, meta.source.archived_url]
+        posts = list(meta.posts) + [embed.post for embed in entry.embeds if embed.kind == "post"]
+        texts += [p.text for p in posts] + [m.alt for p in posts for m in p.media]
+        for found in sorted({m.group(1).lower() for t in texts for m in pattern.finditer(t or "")}):
+            errors.append(SourceError(entry.path, 1, f"'{found}' is the handle of a private person "
+                                      f"({handles[found]}) and would be published",
+                                      f"remove it, or write @{found}, which is shown as their name"))
+    return errors
 
 
 def _embedded_threads(site: Site, entries: list[Entry]) -> list[SourceError]:
@@ -281,7 +313,9 @@ def _routes(site: Site) -> list[Route]:
         routes.append(Route(directory + "index.html", entry.path, "withdrawn" if entry.meta.withdrawn else "entry",
                             entry))
         for alias in entry.meta.aliases:
-            routes.append(Route(normalise_alias(alias), f"{entry.path} (alias {alias})", "alias", entry))
+            # A withdrawn entry's old URLs serve the notice too, rather than redirecting to it.
+            routes.append(Route(normalise_alias(alias), f"{entry.path} (alias {alias})",
+                                "withdrawn-alias" if entry.meta.withdrawn else "alias", entry))
         if not entry.meta.withdrawn:
             bundle = entry.source.bundle_dir
             for name in entry.source.bundle_files:
@@ -293,6 +327,9 @@ def _routes(site: Site) -> list[Route]:
         for term in terms:
             routes += _listing_routes(site, Listing(term.path, term.title, term.entries, term.feed_entries),
                                       "listing", term)
+        for term in site.feed_only_terms.get(taxonomy, []):
+            listing = Listing(term.path, term.title, (), term.feed_entries)
+            routes += [Route(term.path + name, f"the feed of {term.path}", "feed", listing) for name in FEED_FILES]
     for pair in site.intersections:
         routes += _listing_routes(site, Listing(pair.path, pair.title, pair.entries, pair.feed_entries), "listing",
                                   pair)
@@ -336,7 +373,7 @@ def _collisions(routes: list[Route]) -> list[SourceError]:
     return errors
 
 
-BLAME_ORDER = {"alias": 0, "bundle": 1, "entry": 2, "withdrawn": 2}
+BLAME_ORDER = {"alias": 0, "withdrawn-alias": 0, "bundle": 1, "entry": 2, "withdrawn": 2}
 """Which of two colliding routes to report the error at: an alias is most likely the newer edit."""
 
 
@@ -345,7 +382,7 @@ def _blame(route: Route) -> tuple[str, int] | None:
     if route.kind in ("entry", "withdrawn"):
         entry: Entry = route.ref
         return entry.path, entry.line("slug")
-    if route.kind == "alias":
+    if route.kind in ("alias", "withdrawn-alias"):
         return route.ref.path, route.ref.line("aliases")
     if route.kind == "bundle":
         return route.owner, 0

@@ -44,6 +44,7 @@ def _ignored(name: str) -> bool:
 def discover(site_dir: Path) -> tuple[list[SourceFile], list[SourceError]]:
     """Every entry under content/, sorted by path; errors for files that are not entries."""
     content = site_dir / CONTENT_DIR
+    root = site_dir.resolve()
     if not content.is_dir():
         return [], [SourceError(CONTENT_DIR, 0, "the content/ folder is missing",
                                 "create content/articles/ and put an entry there")]
@@ -53,26 +54,34 @@ def discover(site_dir: Path) -> tuple[list[SourceFile], list[SourceError]]:
         if _ignored(entry.name):
             continue
         rel = f"{CONTENT_DIR}/{entry.name}"
-        if not entry.is_dir():
+        if _escapes(entry.path, root):
+            errors.append(_escape_error(rel))
+        elif not entry.is_dir():
             errors.append(SourceError(rel, 0, "a file directly in content/ is not an entry",
                                       "move it into content/articles/, takes/, threads/ or pages/"))
         elif entry.name not in KIND_DIRS:
             hint = did_you_mean(entry.name, KIND_DIRS) or "expected one of: " + ", ".join(KIND_DIRS)
             errors.append(SourceError(rel + "/", 0, f"'{entry.name}' is not a kind of entry", hint))
         else:
-            _discover_kind(Path(entry.path), rel, KIND_DIRS[entry.name], sources, errors)
+            _discover_kind(Path(entry.path), rel, KIND_DIRS[entry.name], sources, errors, root)
     sources.sort(key=lambda s: s.path)
     return sources, errors
 
 
-def _discover_kind(folder: Path, rel: str, kind: str, sources: list[SourceFile], errors: list[SourceError]) -> None:
+def _discover_kind(folder: Path, rel: str, kind: str, sources: list[SourceFile], errors: list[SourceError],
+                   root: Path) -> None:
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         if _ignored(entry.name):
             continue
         path = f"{rel}/{entry.name}"
-        if entry.is_dir():
+        if _escapes(entry.path, root):
+            errors.append(_escape_error(path))
+        elif entry.is_dir():
             if os.path.isfile(os.path.join(entry.path, "index.md")):
-                sources.append(SourceFile(f"{path}/index.md", kind, entry.name, _bundle_files(Path(entry.path))))
+                files, escaped = _bundle_files(Path(entry.path), root)
+                errors += [_escape_error(f"{path}/{name}") for name in escaped]
+                if not escaped:
+                    sources.append(SourceFile(f"{path}/index.md", kind, entry.name, files))
             else:
                 errors.append(SourceError(path + "/", 0, "a folder without index.md is not an entry",
                                           f"add {path}/index.md to make it a bundle, or move its files out"))
@@ -83,14 +92,28 @@ def _discover_kind(folder: Path, rel: str, kind: str, sources: list[SourceFile],
                                       f"put it in a bundle: {rel}/<name>/index.md with the file beside it"))
 
 
-def _bundle_files(folder: Path) -> tuple[str, ...]:
-    files = []
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not _ignored(d))
+def _bundle_files(folder: Path, site_root: Path) -> tuple[tuple[str, ...], list[str]]:
+    """A bundle's files, and those that are links out of the site folder."""
+    files, escaped = [], []
+    for here, dirs, names in os.walk(folder):
+        for name in sorted(d for d in dirs if _escapes(os.path.join(here, d), site_root)):
+            escaped.append(os.path.relpath(os.path.join(here, name), folder).replace(os.sep, "/"))
+        dirs[:] = sorted(d for d in dirs if not _ignored(d) and not _escapes(os.path.join(here, d), site_root))
         for name in names:
             if _ignored(name):
                 continue
-            rel = os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/")
-            if rel != "index.md":
+            rel = os.path.relpath(os.path.join(here, name), folder).replace(os.sep, "/")
+            if _escapes(os.path.join(here, name), site_root):
+                escaped.append(rel)
+            elif rel != "index.md":
                 files.append(rel)
-    return tuple(sorted(files))
+    return tuple(sorted(files)), escaped
+
+
+def _escapes(path: str, root: Path) -> bool:
+    """A symbolic link that leads out of the site folder (a build must not publish /etc/passwd)."""
+    return os.path.islink(path) and not os.path.realpath(path).startswith(str(root) + os.sep)
+
+
+def _escape_error(rel: str) -> SourceError:
+    return SourceError(rel, 0, "a link to a file outside the site folder", "copy the file into the site instead")

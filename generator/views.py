@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from .embeds import PLACEHOLDER_RE
 from .entries import Entry, Post
 from .schema import When
-from .site import FEED_FILES, UNPUBLISHED, WITHDRAWN, Listing, Site, Term
+from .site import FEED_FILES, TAXONOMIES, UNPUBLISHED, WITHDRAWN, Listing, Site, Term
 from .urls import KIND_SECTIONS, page_path, slugify
 
 KIND_LABELS = {"article": "Article", "take": "Take", "thread": "Thread", "page": "Page"}
@@ -41,7 +41,8 @@ class Views:
         self.site = site
         self.config = site.config
         self.base = site.config.base_path
-        self._tag_keys = {t.key for t in site.terms["tags"]}
+        self._tag_titles = {t.key: t.title for t in site.terms["tags"]}
+        self._tag_keys = set(self._tag_titles)
 
     # ---- URLs and dates ----
 
@@ -74,8 +75,9 @@ class Views:
                 "lang": config.language,
                 "home_url": self.url(""),
                 "nav": [{"title": SECTION_TITLES[s], "url": self.url(f"{s}/")} for s in KIND_SECTIONS.values()]
-                + [{"title": t, "url": self.url(f"{t.lower()}/")} for t in ("Tags", "Regions", "Sectors", "Archive")],
-                "pages": [{"title": p.meta.title, "url": self.url(self.site.urls[p.path])} for p in self.site.pages],
+                + [{"title": getattr(config.taxonomies, t).title, "url": self.url(f"{t}/")} for t in TAXONOMIES]
+                + [{"title": "Archive", "url": self.url("archive/")}],
+                "pages": [{"title": self.title(p), "url": self.url(self.site.urls[p.path])} for p in self.site.pages],
                 "stylesheet": self.url("style.css"),
             },
             "page": {
@@ -99,7 +101,7 @@ class Views:
         """An entry as listings show it."""
         meta = entry.meta
         return {
-            "title": self.redact(meta.title),
+            "title": self.title(entry),
             "url": self.url(self.site.urls[entry.path]),
             "kind": entry.kind,
             "kind_label": KIND_LABELS[entry.kind],
@@ -114,6 +116,14 @@ class Views:
             "parts": self.parts_note(entry) if entry.kind == "thread" else "",
         }
 
+    def tag_title(self, tag) -> str:
+        """A tag as first written in the oldest listed entry that uses it."""
+        return self._tag_titles.get(tag.key, tag.display)
+
+    def title(self, entry: Entry) -> str:
+        """An entry's title as shown anywhere: @mentions of private people replaced by their names."""
+        return self.redact(entry.meta.title)
+
     def authors(self, entry: Entry) -> list[dict]:
         return [{"name": a.name, "url": a.url} for a in entry.meta.authors]
 
@@ -121,7 +131,8 @@ class Views:
         groups = []
         for taxonomy, label in (("regions", "Regions"), ("sectors", "Sectors"), ("tags", "Tags")):
             if taxonomy == "tags":
-                items = [{"title": t.display, "url": self.url(f"tags/{t.key}/")} for t in entry.meta.tags]
+                # Shown as first written in the oldest entry, on every page.
+                items = [{"title": self.tag_title(t), "url": self.url(f"tags/{t.key}/")} for t in entry.meta.tags]
             else:
                 vocabulary = getattr(self.config.taxonomies, taxonomy)
                 items = [{"title": vocabulary.term(s).title, "url": self.url(f"{taxonomy}/{s}/")}
@@ -133,7 +144,7 @@ class Views:
     def entry(self, entry: Entry) -> dict:
         meta = entry.meta
         view = self.card(entry)
-        links = [{"title": e.meta.title, "url": self.url(self.site.urls[e.path]), "kind_label": KIND_LABELS[e.kind]}
+        links = [{"title": self.title(e), "url": self.url(self.site.urls[e.path]), "kind_label": KIND_LABELS[e.kind]}
                  for e in self.site.responds_to.get(entry.path, [])]
         # A withdrawn entry's title may name a person: only say that it was withdrawn.
         links += [{"title": "an entry since withdrawn", "url": "", "kind_label": ""}] * \
@@ -189,7 +200,7 @@ class Views:
             captured = {p.n for p in meta.posts if p.n}
             missing = [n for n in range(1, meta.parts_total + 1) if n not in captured]
         return {
-            "title": meta.title,
+            "title": self.title(entry),
             "url": self.url(self.site.urls[entry.path]) if entry.path in self.site.urls else "",
             "platform": PLATFORM_NAMES[meta.platform],
             "author": author,
@@ -302,6 +313,7 @@ class Views:
             "count": len(listing.entries),
             "entries": [self.card(e) for e in chunk],
             "related": None,
+            "lang": "",
             "pagination": {
                 "current": number,
                 "total": total,

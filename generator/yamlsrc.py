@@ -7,6 +7,7 @@ each node's line, offset to count in the whole file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +55,15 @@ def describe_yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str, str]:
     line = mark.line if mark else 0
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None) or ""
+    lines = text.splitlines()
+    for number, source in enumerate(lines):
+        # tags: [MeToo, #NOTokay]: the '#' starts a comment, which swallows the closing ']'.
+        if re.search(r"\[[^\]#'\"]*\s#", source):
+            return number, "a '#' in a list starts a YAML comment, so the list is cut short", \
+                "quote the value: ['#NOTokay']"
     if "flow sequence" in context and exc.context_mark is not None:
-        return exc.context_mark.line, "a list opened with '[' is not closed", "add ']' at the end of the list"
+        opened = exc.context_mark.line
+        return opened, "a list opened with '[' is not closed", "add ']' at the end of the list"
     if "flow mapping" in context and exc.context_mark is not None:
         return exc.context_mark.line, "a mapping opened with '{' is not closed", "add '}' at the end of the mapping"
     if "quoted scalar" in context and exc.context_mark is not None:
@@ -90,6 +98,10 @@ def load(text: str, first_line: int) -> Node | None:
     except yaml.YAMLError as exc:
         line, message, hint = describe_yaml_error(exc, text)
         raise Invalid(message, hint, line=first_line + line) from None
+    except RecursionError:
+        # PyYAML's composer recurses once per level: [[[[... thousands deep exhausts the stack.
+        raise Invalid(f"the YAML is nested more than {MAX_DEPTH} levels deep", "flatten the structure",
+                      line=first_line) from None
     finally:
         loader.dispose()
 
@@ -107,7 +119,7 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise Invalid(f"the YAML expands to more than {MAX_NODES:,} values",
-                          "remove aliases (*name) that repeat large values", line=self.line(node))
+                          "remove the aliases, *name, that repeat large values", line=self.line(node))
         if depth > MAX_DEPTH:
             raise Invalid(f"the YAML is nested more than {MAX_DEPTH} levels deep",
                           "flatten the structure", line=self.line(node))

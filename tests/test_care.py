@@ -27,7 +27,10 @@ def test_withdrawing_removes_the_entry_from_every_output(write_site):
         for secret in ["Jane Roe", "distinctive sentence", "Reporter Name", "onlyhere", "face photo"]:
             assert secret not in text, (secret, path)
     assert not (out / "articles/story/photo.jpg").exists()
-    assert not (out / "regions/france").exists() and not (out / "sectors/workplace").exists()
+    # No page for a term left with only withdrawn entries; a region's feed still delivers the notice.
+    assert not (out / "regions/france/index.html").exists() and not (out / "sectors/workplace/index.html").exists()
+    assert "Withdrawn" in read(out / "regions/france/feed.xml")
+    assert not (out / "tags/onlyhere").exists()
     notice = read(out / "articles/story/index.html")
     assert "Removed at the author&#39;s request." in notice and '<meta name="robots" content="noindex">' in notice
     assert "/articles/story/" in read(out / "old/story/index.html")  # the alias still leads to the notice

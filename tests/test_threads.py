@@ -127,3 +127,15 @@ def test_bad_post_blocks_are_errors_at_their_lines(write_site):
         "content/threads/)",
         "4 errors in 2 files",
     ]
+
+
+def test_private_handle_outside_a_mention_is_an_error(write_site):
+    site = write_site({
+        "content/threads/t.md": thread(author={"name": "Jamie K", "handle": "SecretHandle", "private": True}),
+        "content/articles/a.md": entry("A", body="See https://twitter.com/secrethandle/status/1 here."),
+    })
+    result = run("build", "--site", str(site))
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "content/articles/a.md:1: 'secrethandle' is the handle of a private person (Jamie K) and would be "
+        "published (remove it, or write @secrethandle, which is shown as their name)")
