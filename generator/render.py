@@ -7,6 +7,7 @@ in the site's layouts/ replace the built-in theme's, name by name.
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -59,7 +60,8 @@ class Renderer:
                                               f"template error: {exc.message}", "fix the template's syntax")) from None
         except jinja2.TemplateError as exc:
             path, line = self._failing_template(name)
-            raise TemplateProblem(SourceError(path, line, f"template error: {exc}",
+            message = re.sub(r"^'[\w ]+ object' has no attribute ('\w+')$", r"no value \1 here", str(exc))
+            raise TemplateProblem(SourceError(path, line, f"template error: {message}",
                                               "see docs/templates.md for the values each template receives")) from None
 
     def _template_path(self, name: str) -> str:
