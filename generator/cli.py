@@ -1,4 +1,4 @@
-"""The `chorus` command: build and check.
+"""The `chorus` command: build, check, serve and new.
 
 Exit status: 0 done; 1 the content has errors; 2 bad usage. Errors go to stderr,
 one per line, all at once; never a traceback (unless --debug).
@@ -12,8 +12,10 @@ import traceback
 from pathlib import Path
 
 from . import __version__
+from . import build as build_module
 from .build import InternalError, build
 from .errors import BuildFailed, summary_line
+from .progress import Progress, accepts_progress, count_feeds, instrument
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -44,7 +46,44 @@ def make_parser() -> argparse.ArgumentParser:
     _site_arg(check_cmd)
     check_cmd.add_argument("--drafts", action="store_true", help="also check the pages of drafts")
     _debug_arg(check_cmd)
+
+    serve_cmd = commands.add_parser(
+        "serve", help="build, serve on 127.0.0.1, rebuild on change, reload the browser",
+        description="Build the site into a temporary folder, serve it on 127.0.0.1, rebuild when content/, "
+                    "layouts/ or site.yaml change, and reload open pages. Errors are shown in the browser "
+                    "over the last good page. Ctrl-C stops.")
+    _site_arg(serve_cmd)
+    serve_cmd.add_argument("--port", metavar="N", type=_port, default=8000,
+                           help="the port to serve on (default: 8000; 0 picks a free one)")
+    serve_cmd.add_argument("--bind", metavar="ADDR", default="127.0.0.1",
+                           help="the address to serve on (default: 127.0.0.1, this machine only; "
+                                "0.0.0.0 lets other machines see the site)")
+    serve_cmd.add_argument("--drafts", action="store_true", help="also build entries marked draft: true")
+    serve_cmd.add_argument("--open", action="store_true", help="open the site in the web browser")
+    _debug_arg(serve_cmd)
+
+    new_cmd = commands.add_parser(
+        "new", help="write a new entry with its front matter, print its path",
+        description="Write content/<kind>s/<slug>.md with the front matter of its kind, the slug made "
+                    "from the title, and print its path. An existing file is never overwritten.")
+    new_cmd.add_argument("kind", choices=list(KINDS), metavar="KIND", help="article, take, thread or page")
+    new_cmd.add_argument("title", metavar="TITLE", help='the title, in quotes: "My title"')
+    _site_arg(new_cmd)
     return parser
+
+
+KINDS = ("article", "take", "thread", "page")
+
+
+def _port(value: str) -> int:
+    hint = "give a number from 1 to 65535, or 0 for any free port"
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a port number ({hint})") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number ({hint})")
+    return port
 
 
 def _site_arg(parser: argparse.ArgumentParser) -> None:
@@ -63,13 +102,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chorus: error: --site {site_dir}: no such folder (give the folder that holds site.yaml)",
               file=sys.stderr)
         return EXIT_USAGE
+    if args.command == "serve":
+        from .serve import serve
+        return serve(site_dir, port=args.port, bind=args.bind, drafts=args.drafts, open_browser=args.open,
+                     debug=args.debug)
+    progress = Progress()
     try:
+        if args.command == "new":
+            return _new(site_dir, args.kind, args.title)
         if args.command == "build":
-            report = build(site_dir, args.out, drafts=args.drafts, base_url=args.base_url)
-            print(f"built {report.entries} entries: {report.pages} pages, {report.files} files "
+            report = _build(progress, site_dir, args.out, drafts=args.drafts, base_url=args.base_url)
+            _warnings(report)
+            feeds = getattr(report, "feeds", None)
+            if feeds is None:
+                feeds = count_feeds(report.out_dir)
+            print(f"built {report.entries} entries: {report.pages} pages, {feeds} feeds, {report.files} files "
                   f"({report.bytes / 1e6:.1f} MB) in {report.seconds:.2f} s -> {report.out_dir}")
         else:
-            report = build(site_dir, drafts=args.drafts, write=False)
+            report = _build(progress, site_dir, drafts=args.drafts, write=False)
+            _warnings(report)
             print(f"checked {report.entries} entries and {report.pages} pages: no errors")
         return EXIT_OK
     except BuildFailed as failed:
@@ -78,18 +129,48 @@ def main(argv: list[str] | None = None) -> int:
         print(summary_line(failed.errors), file=sys.stderr)
         return EXIT_CONTENT
     except InternalError as exc:
-        if args.debug:
+        if getattr(args, "debug", False):
             traceback.print_exception(exc.original)
         print(f"chorus: {exc} (run with --debug for details, and please report it)", file=sys.stderr)
         return EXIT_CONTENT
     except KeyboardInterrupt:
+        progress.done()
         print("chorus: interrupted; the previous output is unchanged", file=sys.stderr)
         return 130
     except OSError as exc:
-        if args.debug:
+        if getattr(args, "debug", False):
             traceback.print_exc()
         print(f"chorus: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_CONTENT
+
+
+def _build(progress: Progress, *args, **kwargs):
+    """build(), with a progress counter on stderr when it is a terminal."""
+    if not progress.enabled:
+        return build(*args, **kwargs)
+    if accepts_progress(build):
+        try:
+            return build(*args, progress=progress, **kwargs)
+        finally:
+            progress.done()
+    with instrument(progress, build_module):
+        return build(*args, **kwargs)
+
+
+def _warnings(report) -> None:
+    for warning in getattr(report, "warnings", None) or []:
+        print(warning, file=sys.stderr)
+
+
+def _new(site_dir: Path, kind: str, title: str) -> int:
+    from .scaffold import NewEntryError, new_entry
+    try:
+        path = new_entry(site_dir, kind, title)
+    except NewEntryError as exc:
+        print(f"chorus: error: {exc}", file=sys.stderr)
+        return exc.code
+    print(path)
+    return EXIT_OK
 
 
 def run() -> None:
