@@ -7,6 +7,7 @@ one per line, all at once; never a traceback (unless --debug).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -15,7 +16,7 @@ from . import __version__
 from . import build as build_module
 from .build import InternalError, build
 from .errors import BuildFailed, summary_line
-from .progress import Progress, accepts_progress, count_feeds, instrument
+from .progress import Progress
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -39,13 +40,13 @@ def make_parser() -> argparse.ArgumentParser:
                            help="where to write the site (default: DIR/output/ of --site)")
     build_cmd.add_argument("--drafts", action="store_true", help="also build entries marked draft: true")
     build_cmd.add_argument("--base-url", metavar="URL", help="override site.yaml's base_url")
-    _debug_arg(build_cmd)
+    _build_args(build_cmd)
 
     check_cmd = commands.add_parser("check", help="validate everything a build would, write nothing",
                                     description="Validate everything a build would; write nothing.")
     _site_arg(check_cmd)
     check_cmd.add_argument("--drafts", action="store_true", help="also check the pages of drafts")
-    _debug_arg(check_cmd)
+    _build_args(check_cmd)
 
     serve_cmd = commands.add_parser(
         "serve", help="build, serve on 127.0.0.1, rebuild on change, reload the browser",
@@ -91,8 +92,29 @@ def _site_arg(parser: argparse.ArgumentParser) -> None:
                         help="the archive's folder, holding site.yaml (default: the current folder)")
 
 
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of processes (give 1 or more)")
+    return jobs
+
+
+def _build_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", metavar="N", type=_jobs, default=None,
+                        help="processes that read and render in parallel (default: the machine's cores)")
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _debug_arg(parser)
+
+
 def _debug_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show a traceback for internal errors")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,15 +133,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "new":
             return _new(site_dir, args.kind, args.title)
         if args.command == "build":
-            report = _build(progress, site_dir, args.out, drafts=args.drafts, base_url=args.base_url)
+            report = _build(progress, site_dir, args.out, drafts=args.drafts, base_url=args.base_url,
+                            jobs=args.jobs, strict=args.strict)
             _warnings(report)
-            feeds = getattr(report, "feeds", None)
-            if feeds is None:
-                feeds = count_feeds(report.out_dir)
-            print(f"built {report.entries} entries: {report.pages} pages, {feeds} feeds, {report.files} files "
+            print(f"built {report.entries} entries: {report.pages} pages, {report.feeds} feeds, {report.files} files "
                   f"({report.bytes / 1e6:.1f} MB) in {report.seconds:.2f} s -> {report.out_dir}")
         else:
-            report = _build(progress, site_dir, drafts=args.drafts, write=False)
+            report = _build(progress, site_dir, drafts=args.drafts, write=False, jobs=args.jobs,
+                            strict=args.strict, use_cache=False)
             _warnings(report)
             print(f"checked {report.entries} entries and {report.pages} pages: no errors")
         return EXIT_OK
@@ -130,7 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONTENT
     except InternalError as exc:
         if getattr(args, "debug", False):
-            traceback.print_exception(exc.original)
+            if exc.details:
+                print(exc.details, file=sys.stderr, end="")
+            else:
+                traceback.print_exception(exc.original)
         print(f"chorus: {exc} (run with --debug for details, and please report it)", file=sys.stderr)
         return EXIT_CONTENT
     except KeyboardInterrupt:
@@ -146,15 +170,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _build(progress: Progress, *args, **kwargs):
     """build(), with a progress counter on stderr when it is a terminal."""
-    if not progress.enabled:
-        return build(*args, **kwargs)
-    if accepts_progress(build):
-        try:
-            return build(*args, progress=progress, **kwargs)
-        finally:
-            progress.done()
-    with instrument(progress, build_module):
-        return build(*args, **kwargs)
+    try:
+        return build(*args, progress=progress, **kwargs)
+    finally:
+        progress.done()
 
 
 def _warnings(report) -> None:
@@ -174,4 +193,6 @@ def _new(site_dir: Path, kind: str, title: str) -> int:
 
 
 def run() -> None:
+    # SIGTERM stops a build as Ctrl-C does: the temporary tree is removed, the output kept.
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(main())

@@ -277,6 +277,8 @@ class Entry:
     """File line of each front-matter key, for errors found during assembly."""
     warnings: tuple[SourceError, ...] = ()
     """Problems that do not stop the build (errors with --strict)."""
+    digest: str = ""
+    """Digest of the file, its path, site.yaml and the generator version: what the cache keys it by."""
 
     @property
     def path(self) -> str:

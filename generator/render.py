@@ -15,6 +15,9 @@ from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 
+from . import __version__
+from .cache import digest
+
 from .errors import SourceError
 from .entries import Entry
 from .feeds import FeedItem, absolutize, entry_id, render_feed
@@ -34,12 +37,14 @@ class TemplateProblem(Exception):
 
 
 class Renderer:
-    def __init__(self, site: Site, site_dir: Path):
+    def __init__(self, site: Site, site_dir: Path, config_bytes: bytes = b""):
         self.site = site
         self.site_dir = site_dir
         self.layouts = site_dir / LAYOUTS_DIR
         self.views = Views(site)
         self._feed_items: dict[str, FeedItem] = {}
+        self._entry_inputs: dict[str, str] = {}
+        self.shell = self._shell_digest(config_bytes)
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(self.layouts)),
                                         jinja2.FileSystemLoader(str(THEME_DIR / "templates"))]),
@@ -49,6 +54,64 @@ class Renderer:
     def render(self, route: Route) -> bytes:
         handler = getattr(self, "_" + route.kind.replace("-", "_"))
         return handler(route)
+
+    # ---- what each page depends on, so that unchanged pages are not rendered again ----
+
+    def _shell_digest(self, config_bytes: bytes) -> str:
+        """Inputs every page shares: version, site.yaml, templates, navigation, private people."""
+        parts = [__version__, config_bytes, repr(self.site.config), str(self.site.drafts)]
+        for folder in (self.layouts, THEME_DIR):
+            if folder.is_dir():
+                for path in sorted(folder.rglob("*")):
+                    if path.is_file():
+                        parts += [str(path.relative_to(folder)), path.read_bytes()]
+        parts += [f"{p.meta.title}\0{self.site.urls[p.path]}" for p in self.site.pages]
+        parts += sorted(f"{k}\0{v}" for k, v in self.site.private_handles.items())
+        return digest(*parts)
+
+    def entry_inputs(self, entry: Entry) -> str:
+        """An entry's own digest plus everything of other entries its page and feed items show."""
+        cached = self._entry_inputs.get(entry.path)
+        if cached is not None:
+            return cached
+        site = self.site
+        parts = [entry.digest, site.urls.get(entry.path, "")]
+        parts += [e.digest for e in site.responses.get(entry.path, [])]
+        parts += [e.digest for e in site.responds_to.get(entry.path, [])]
+        parts.append(str(site.withdrawn_responses.get(entry.path, 0)))
+        parts += sorted(f"{k}\0{v}" for k, v in site.link_targets.get(entry.path, {}).items())
+        for embed in entry.embeds:
+            thread = site.threads.get(embed.slug) if embed.kind == "thread" else None
+            if thread is not None:
+                parts += [thread.digest, site.urls.get(thread.path, "")]
+        parts += [self.views.tag_title(t) for t in entry.meta.tags]
+        result = digest(*parts)
+        self._entry_inputs[entry.path] = result
+        return result
+
+    def fingerprint(self, route: Route) -> str | None:
+        """A digest of everything the route's file is made from; None: always render it (cheap pages)."""
+        kind = route.kind
+        if kind in ("entry", "withdrawn", "withdrawn-alias", "alias"):
+            parts = [self.entry_inputs(route.ref)]
+        elif kind in ("listing", "archive-year", "archive-month"):
+            listing, term = route.ref
+            per_page = self.site.config.pagination
+            chunk = listing.entries[(route.page - 1) * per_page: route.page * per_page]
+            parts = [listing.title, str(len(listing.entries)), repr(self.views.related(term) if kind == "listing"
+                                                                    else None)]
+            parts += [self.entry_inputs(e) for e in chunk]
+        elif kind == "feed":
+            listing = route.ref
+            parts = [listing.title] + [self.entry_inputs(e) for e in
+                                       listing.feed_entries[: self.site.config.feeds.items]]
+        elif kind == "bundle":
+            entry, name = route.ref
+            st = (self.site_dir / entry.source.bundle_dir / name).stat()
+            parts = [str(st.st_size), str(st.st_mtime_ns), str(st.st_ino)]
+        else:
+            return None
+        return digest(self.shell, kind, route.path, str(route.page), *parts)
 
     # ---- templates ----
 

@@ -558,7 +558,9 @@ class Session:
                 sorted(self._relative(p) for p in changed)
             what = f" ({names[0]}{f' and {len(names) - 1} more' if len(names) > 1 else ''} changed)"
         try:
-            report = build(self.site_dir, self.root, drafts=self.drafts, base_url=self.base_url)
+            # One process: forking a pool beside the server's and watcher's threads is not safe;
+            # the cache keeps rebuilds after an edit small anyway.
+            report = build(self.site_dir, self.root, drafts=self.drafts, base_url=self.base_url, jobs=1)
         except BuildFailed as failed:
             lines = [str(e) for e in failed.errors]
             summary = summary_line(failed.errors)

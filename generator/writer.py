@@ -12,7 +12,6 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BuildFailed, SourceError
@@ -21,29 +20,44 @@ MARKER = ".chorus-output"
 """An empty file in every built site: we only ever replace a folder that we built."""
 
 
-@dataclass
-class WriteStats:
-    files: int = 0
-    bytes: int = 0
-
-
 class OutputTree:
     """A new output tree being written in a temporary folder beside the target."""
 
     def __init__(self, target: Path):
         self.target = target
         self.root = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        self.stats = WriteStats()
-        self._dirs: set[str] = set()
 
-    def write(self, rel: str, data: bytes) -> None:
-        parent = rel.rpartition("/")[0]
-        if parent and parent not in self._dirs:
-            (self.root / parent).mkdir(parents=True, exist_ok=True)
-            self._dirs.add(parent)
-        (self.root / rel).write_bytes(data)
-        self.stats.files += 1
-        self.stats.bytes += len(data)
+    def matches(self, old: dict) -> bool:
+        """Whether the output folder holds exactly the files of `old` (and no stray one)."""
+        if not self.target.is_dir():
+            return False
+        count = 0
+        for here, _dirs, names in os.walk(self.target):
+            for name in names:
+                rel = os.path.relpath(os.path.join(here, name), self.target).replace(os.sep, "/")
+                if rel != MARKER and rel not in old:
+                    return False
+                count += rel != MARKER
+        return count == len(old)
+
+    def link_unchanged(self, paths: list[str]) -> None:
+        """Unchanged files join the new tree as hard links: nothing is copied or rewritten."""
+        made: set[str] = set()
+        for rel in paths:
+            parent = rel.rpartition("/")[0]
+            if parent and parent not in made:
+                (self.root / parent).mkdir(parents=True, exist_ok=True)
+                made.add(parent)
+            os.link(self.target / rel, self.root / rel)
+
+    def records(self, outcomes) -> dict:
+        """The manifest of the output as it now is."""
+        from .cache import Record
+        records = {}
+        for outcome in sorted(outcomes, key=lambda o: o.path):
+            st = os.stat(self.target / outcome.path)
+            records[outcome.path] = Record(outcome.fingerprint, outcome.sha, st.st_size, st.st_mtime_ns, st.st_ino)
+        return records
 
     def commit(self) -> None:
         """Swap the new tree in: rename the old away, the new in, then delete the old."""

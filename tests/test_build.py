@@ -313,7 +313,7 @@ def test_check_validates_and_writes_nothing(write_site):
     site = write_site({"content/articles/a.md": entry("A")})
     result = run("check", "--site", str(site))
     assert result.code == 0 and "no errors" in result.out
-    assert not (site / "output").exists()
+    assert not (site / "output").exists() and not (site / ".chorus-cache").exists()
     (site / "content/articles/b.md").write_text(entry("B", regions=["nowhere"]))
     assert run("check", "--site", str(site)).code == 1
 
@@ -333,11 +333,11 @@ def test_help_for_each_command():
 
 
 def test_internal_error_names_the_file_and_hides_the_traceback(write_site, monkeypatch):
-    import generator.build
+    import generator.parallel
 
     def broken(source, *args):
         raise RuntimeError("boom")
-    monkeypatch.setattr(generator.build, "read_entry", broken)
+    monkeypatch.setattr(generator.parallel, "read_entry", broken)
     site = write_site({"content/articles/a.md": entry("A")})
     result = run("build", "--site", str(site))
     assert result.code == 1

@@ -1,0 +1,166 @@
+"""The build state beside the site, in .chorus-cache/ (safe to delete at any time).
+
+(a) Parsed entries, keyed by a digest of everything that changes the result:
+    the file's path and bytes, its bundle's file list, site.yaml and the
+    generator's version (Lektor's artifact_config_hashes). Stored in SQLite,
+    which keeps two builds at once safe; an unreadable cache is deleted and
+    rebuilt, never trusted.
+(b) The output manifest: for every file of the last output, the fingerprint of
+    its inputs, the digest of its bytes and its stat, so that a rebuild renders
+    only what changed and writes only files whose bytes changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+
+CACHE_DIR = ".chorus-cache"
+SCHEMA = 1
+"""Bump when the shape of cached values changes."""
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def salt(config_bytes: bytes) -> str:
+    """What every entry's digest includes: a new version or site.yaml re-reads every entry."""
+    return digest(__version__, str(SCHEMA), config_bytes)
+
+
+class EntryCache:
+    """Parsed entries by digest, in SQLite."""
+
+    def __init__(self, site_dir: Path):
+        self.path = site_dir / CACHE_DIR / "entries.sqlite"
+        self.db: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            self._open()
+        except (OSError, sqlite3.Error):
+            self._reset()
+
+    def _open(self) -> None:
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)")
+        self.db.execute("SELECT count(*) FROM entries LIMIT 1").fetchone()
+
+    def _reset(self) -> None:
+        """A corrupt or unreadable cache is thrown away: it must never be the cause of a wrong site."""
+        if self.db is not None:
+            self.db.close()
+        self.db = None
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(str(self.path) + suffix)
+            except OSError:
+                pass
+        try:
+            self._open()
+        except (OSError, sqlite3.Error):
+            self.db = None  # build without a cache
+
+    def get_many(self, keys: list[str]) -> dict[str, object]:
+        if self.db is None or not keys:
+            return {}
+        found = {}
+        try:
+            for start in range(0, len(keys), 900):
+                chunk = keys[start:start + 900]
+                rows = self.db.execute(f"SELECT key, value FROM entries WHERE key IN ({','.join('?' * len(chunk))})",
+                                       chunk).fetchall()
+                for key, value in rows:
+                    found[key] = pickle.loads(value)
+        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+            self._reset()
+            return {}
+        return found
+
+    def put_many(self, items: list[tuple[str, object]]) -> None:
+        if self.db is None or not items:
+            return
+        try:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
+                                [(key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)) for key, value in items])
+            self.db.execute("COMMIT")
+        except sqlite3.Error:
+            self._reset()
+
+    def prune(self, keep: set[str]) -> None:
+        """Forget entries no longer in the site, so the cache does not grow forever."""
+        if self.db is None:
+            return
+        try:
+            stale = [k for (k,) in self.db.execute("SELECT key FROM entries") if k not in keep]
+            if stale:
+                self.db.execute("BEGIN")
+                self.db.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in stale])
+                self.db.execute("COMMIT")
+        except sqlite3.Error:
+            self._reset()
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+
+
+@dataclass(frozen=True)
+class Record:
+    """One output file as the last build left it."""
+
+    fingerprint: str
+    """Digest of the route's inputs."""
+    sha: str
+    """Digest of the file's bytes."""
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+class Manifest:
+    """The output folder's files as the last build wrote them, checked against the disk before use."""
+
+    def __init__(self, site_dir: Path, out_dir: Path):
+        name = digest(str(out_dir.resolve()))[:16]
+        self.path = site_dir / CACHE_DIR / f"manifest-{name}.pickle"
+        self.records: dict[str, Record] = {}
+
+    def load(self, out_dir: Path) -> dict[str, Record]:
+        """The records whose file is still exactly as written (size, mtime and inode match)."""
+        try:
+            with open(self.path, "rb") as handle:
+                stored = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            return {}
+        if not isinstance(stored, dict) or stored.get("schema") != SCHEMA:
+            return {}
+        valid = {}
+        for rel, record in stored["records"].items():
+            try:
+                st = os.stat(out_dir / rel)
+            except OSError:
+                continue
+            if (st.st_size, st.st_mtime_ns, st.st_ino) == (record.size, record.mtime_ns, record.inode):
+                valid[rel] = record
+        return valid
+
+    def save(self, records: dict[str, Record]) -> None:
+        self.path.parent.mkdir(exist_ok=True)
+        temp = self.path.with_suffix(f".tmp-{os.getpid()}")
+        with open(temp, "wb") as handle:
+            pickle.dump({"schema": SCHEMA, "records": records}, handle, pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, self.path)
