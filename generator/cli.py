@@ -7,6 +7,7 @@ one per line, all at once; never a traceback (unless --debug).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import traceback
@@ -195,4 +196,11 @@ def _new(site_dir: Path, kind: str, title: str) -> int:
 def run() -> None:
     # SIGTERM stops a build as Ctrl-C does: the temporary tree is removed, the output kept.
     signal.signal(signal.SIGTERM, _interrupt)
-    sys.exit(main())
+    code = main()
+    if code == 130:
+        # Interrupted: the temporary tree is already removed. Leave now, so that the process pool's
+        # exit hooks do not wait on workers that were stopped mid-task.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -35,6 +35,7 @@ def default_jobs() -> int:
 def _as_worker() -> None:
     """A worker dies with its parent, and leaves Ctrl-C to it (which then stops the pool)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler raises; a worker just ends
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
