@@ -44,6 +44,8 @@ class Renderer:
         self.views = Views(site)
         self._feed_items: dict[str, FeedItem] = {}
         self._entry_inputs: dict[str, str] = {}
+        self._fallback_date: datetime | None = None
+        """The newest date of the archive: a feed with no item says it was updated then."""
         self.shell = self._shell_digest(config_bytes)
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(self.layouts)),
@@ -239,7 +241,9 @@ class Renderer:
         listing: Listing = route.ref
         config = self.site.config
         items = [self._feed_item(e) for e in listing.feed_entries[: config.feeds.items]]
-        fallback = _newest(self.site.everything.feed_entries) or datetime(1970, 1, 1, tzinfo=timezone.utc)
+        if self._fallback_date is None:
+            self._fallback_date = _newest(self.site.everything.feed_entries) or datetime(1970, 1, 1, tzinfo=timezone.utc)
+        fallback = self._fallback_date
         return render_feed(route.path.rsplit("/", 1)[-1], listing, items, site_title=config.title,
                            description=config.description, base_url=config.base_url, language=config.language,
                            fallback=fallback)

@@ -223,7 +223,10 @@ def _privacy_errors(handles: dict[str, str], entries: list[Entry]) -> list[Sourc
             texts += [meta.source.title, meta.source.url, meta.source.archived_url]
         posts = list(meta.posts) + [embed.post for embed in entry.embeds if embed.kind == "post"]
         texts += [p.text for p in posts] + [m.alt for p in posts for m in p.media]
-        for found in sorted({m.group(1).lower() for t in texts for m in pattern.finditer(t or "")}):
+        lowered = "\0".join(t.lower() for t in texts if t)
+        if not any(handle in lowered for handle in handles):  # a fast check before the regular expression
+            continue
+        for found in sorted({m.group(1).lower() for m in pattern.finditer(lowered)}):
             errors.append(SourceError(entry.path, 1, f"'{found}' is the handle of a private person "
                                       f"({handles[found]}) and would be published",
                                       f"remove it, or write @{found}, which is shown as their name"))

@@ -319,8 +319,8 @@ class Views:
                 "total": total,
                 "prev_url": self.url(page_path(listing.path, number - 1)) if number > 1 else "",
                 "next_url": self.url(page_path(listing.path, number + 1)) if number < total else "",
-                "pages": [{"number": n, "url": self.url(page_path(listing.path, n)), "current": n == number}
-                          for n in range(1, total + 1)],
+                "pages": [{"number": n, "url": self.url(page_path(listing.path, n)) if n else "",
+                           "current": n == number} for n in _page_window(number, total)],
             },
         }
 
@@ -375,6 +375,20 @@ def _profile_url(platform: str, handle: str) -> str:
         return f"https://{host}/@{user}"
     template = PROFILE_URLS.get(platform)
     return template.format(handle) if template and "@" not in handle else ""
+
+
+def _page_window(current: int, total: int, around: int = 2) -> list[int]:
+    """First, last and the pages around the current one; 0 marks a gap ("…").
+
+    Listing every page would make each of a 500-page listing's pages hold 500 links.
+    """
+    shown = sorted({1, total, *range(max(1, current - around), min(total, current + around) + 1)})
+    window: list[int] = []
+    for n in shown:
+        if window and n - window[-1] > 1:
+            window.append(0)
+        window.append(n)
+    return window
 
 
 def _with_gaps(posts: list[dict], total: int | None) -> list[dict]:

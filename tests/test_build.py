@@ -356,3 +356,14 @@ def test_python_dash_m_generator_is_the_chorus_command(write_site):
     assert proc.returncode == 1
     assert proc.stderr == ("content/articles/a.md:4: regions: 'frnace' is not a region in site.yaml "
                            "(did you mean 'france'?)\n1 error in 1 file\n")
+
+
+def test_long_listings_link_a_window_of_pages(build_site):
+    files = {f"content/articles/e{i:02d}.md": entry(f"E{i}", f"2017-01-{1 + i % 28:02d}") for i in range(30)}
+    out = build_site(files)  # 2 per page: 15 pages
+    page = read(out / "articles/page/8/index.html")
+    page = page[page.index('<nav class="pagination"'):]
+    numbers = re.findall(r'<a href="/articles/(?:page/(\d+)/)?"', page)
+    assert [int(n or 1) for n in numbers] == [1, 6, 7, 8, 9, 10, 15]  # first, the window, last
+    assert 'rel="prev" href="/articles/page/7/"' in page and 'rel="next" href="/articles/page/9/"' in page
+    assert page.count("…") == 2
