@@ -1,9 +1,10 @@
 """Markdown bodies to safe HTML.
 
-Extensions: tables, footnotes, fenced_code, def_list, abbr, attr_list-free `toc`
-(heading ids for deep links), sane_lists and smarty (typographic quotes, as
-printed archives use). Raw HTML is cleaned with nh3, an allow-list sanitiser,
-unless site.yaml sets markdown.unsafe_html.
+Extensions: tables, footnotes, fenced_code, def_list, abbr, `toc` (heading ids
+for deep links) and sane_lists. Not smarty: an archive quotes its sources as
+they were written, straight quotes included (and smarty doubles the cost of
+every body). Raw HTML is cleaned with nh3, an allow-list sanitiser, unless
+site.yaml sets markdown.unsafe_html.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from __future__ import annotations
 import markdown
 import nh3
 
-EXTENSIONS = ["tables", "footnotes", "fenced_code", "def_list", "abbr", "toc", "sane_lists", "smarty"]
+EXTENSIONS = ["tables", "footnotes", "fenced_code", "def_list", "abbr", "toc", "sane_lists"]
 EXTENSION_CONFIGS = {
     "toc": {"permalink": False},
     "footnotes": {"UNIQUE_IDS": False},
-    "smarty": {"smart_angled_quotes": False},
 }
 
 ALLOWED_TAGS = {

@@ -210,11 +210,15 @@ def _private_handles(entries: list[Entry]) -> dict[str, str]:
     return handles
 
 
+_WORD = re.compile(r"\w+")
+
+
 def _privacy_errors(handles: dict[str, str], entries: list[Entry]) -> list[SourceError]:
     """A private handle written other than as an @mention (in a URL, say) cannot be replaced: refuse it."""
     if not handles:
         return []
     pattern = re.compile(r"(?<![\w@])(%s)(?!\w)" % "|".join(re.escape(h) for h in sorted(handles)), re.I)
+    first_words = {(_WORD.findall(h) or [h])[0] for h in handles}
     errors = []
     for entry in entries:
         meta = entry.meta
@@ -224,7 +228,7 @@ def _privacy_errors(handles: dict[str, str], entries: list[Entry]) -> list[Sourc
         posts = list(meta.posts) + [embed.post for embed in entry.embeds if embed.kind == "post"]
         texts += [p.text for p in posts] + [m.alt for p in posts for m in p.media]
         lowered = "\0".join(t.lower() for t in texts if t)
-        if not any(handle in lowered for handle in handles):  # a fast check before the regular expression
+        if first_words.isdisjoint(_WORD.findall(lowered)):  # a fast check before the exact one
             continue
         for found in sorted({m.group(1).lower() for m in pattern.finditer(lowered)}):
             errors.append(SourceError(entry.path, 1, f"'{found}' is the handle of a private person "
