@@ -306,6 +306,11 @@ class Renderer:
         lines.append("</urlset>")
         return ("\n".join(lines) + "\n").encode("utf-8")
 
+    def _research(self, route: Route) -> bytes:
+        """/data/ files, /timeline/ and each entry's cite.json: see generator/research.py."""
+        from .research import render
+        return render(self, route)
+
     def _robots(self, route: Route) -> bytes:
         return f"User-agent: *\nAllow: /\n\nSitemap: {self.views.absolute('sitemap.xml')}\n".encode("utf-8")
 

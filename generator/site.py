@@ -351,7 +351,14 @@ def _routes(site: Site) -> list[Route]:
     routes += [Route("sitemap.xml", "the sitemap", "sitemap"), Route("robots.txt", "robots.txt", "robots"),
                Route("404.html", "the 404 page", "404")]
     routes += [Route(name, "the theme", "static", name) for name in STATIC_FILES]
+    routes += research_routes(site)
     return routes
+
+
+def research_routes(site: Site) -> list[Route]:
+    """For researchers: a citation file per entry, the open data files and the timeline."""
+    from .research import routes
+    return routes(site)
 
 
 def _listing_routes(site: Site, listing: Listing, kind: str, ref: object = None) -> list[Route]:

@@ -158,8 +158,14 @@ class Views:
             "responses": responses,
             "source": self.source(entry),
             "thread": self.thread(entry) if entry.kind == "thread" else None,
+            "cite": self.citation(entry),
         })
         return view
+
+    def citation(self, entry: Entry) -> dict | None:
+        """How to cite the entry (see generator/research.py)."""
+        from .research import citation
+        return citation(self, entry)
 
     def resolve_links(self, entry: Entry) -> str:
         """Links written to source files become the target's URL; to an unbuilt entry, plain text."""
