@@ -436,7 +436,7 @@ def write_corpus(dest: Path, entries: int, seed: int = 0, *, archived_urls: bool
 
     dest must be missing, empty, or a corpus written before (it is then replaced).
     archived_urls=False leaves out `source.archived_url` (a valid key that Chorus
-    0.1.0 crashes on; see README.md), so a run can still measure everything else.
+    crashed on before commit 2202ef7; see README.md), so such a commit can be measured.
     """
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()) and not (dest / MARKER).exists():
@@ -470,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", type=Path, required=True, help="the folder to write the archive into")
     parser.add_argument("--no-archived-url", action="store_true",
-                        help="leave out source.archived_url (Chorus 0.1.0 crashes on it; see README.md)")
+                        help="leave out source.archived_url (Chorus crashed on it before 2202ef7; see README.md)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     counts = write_corpus(args.out, args.entries, args.seed, archived_urls=not args.no_archived_url)

@@ -11,8 +11,9 @@ each peer, as close as each peer allows to what Chorus builds:
 - full-content feeds of the newest 50 for the site, each category/section and
   each tag/term (Pelican: RSS and Atom; Hugo: RSS, with a template of ours
   that emits .Content, since Hugo's built-in one carries the summary);
-- Markdown with comparable extensions (Pelican: Python-Markdown extra, smarty,
-  toc, as Chorus; Hugo: Goldmark with its defaults, typographer included);
+- Markdown with comparable extensions (Pelican: Python-Markdown with the
+  extensions of the Chorus measured, read from generator/markup.py; Hugo:
+  Goldmark with its defaults);
 - no theme download: Pelican's built-in default theme, and a minimal
   layouts/ of our own for Hugo.
 
@@ -328,24 +329,44 @@ AUTHOR_FEED_RSS = None
 TRANSLATION_FEED_ATOM = None
 TRANSLATION_FEED_RSS = None
 
-# Python-Markdown with the extensions Chorus uses (extra = tables, footnotes, fenced code, def lists, abbr...).
+# Python-Markdown with the extensions Chorus uses (read from generator/markup.py when converting).
 MARKDOWN = {{
     "extension_configs": {{
-        "markdown.extensions.extra": {{}},
-        "markdown.extensions.smarty": {{}},
-        "markdown.extensions.toc": {{}},
-        "markdown.extensions.sane_lists": {{}},
+{extensions}
     }},
     "output_format": "html5",
 }}
 """
 
 
+CHORUS_SRC = HERE.parent
+"""The folder holding the generator/ package being measured (run.py sets it for --rev)."""
+
+
+def markdown_extensions() -> list[str]:
+    """The Markdown extensions of the Chorus being measured, so that Pelican does the same work.
+
+    Read from generator/markup.py's EXTENSIONS without importing it; extra + smarty + toc
+    (what Chorus used first) when that cannot be read.
+    """
+    import ast
+    try:
+        tree = ast.parse((CHORUS_SRC / "generator" / "markup.py").read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "EXTENSIONS" for t in node.targets):
+                return [name for name in ast.literal_eval(node.value) if isinstance(name, str)]
+    except (OSError, SyntaxError, ValueError):
+        pass
+    return ["extra", "smarty", "toc"]
+
+
 def convert_pelican(site: Path, dest: Path, items: list[Item] | None = None) -> Path:
     """Write a Pelican project for the archive at `site` into dest (replaced); returns dest."""
     items = read_archive(site) if items is None else items
     _fresh(dest)
-    (dest / "pelicanconf.py").write_text(PELICAN_CONF.format(base=BASE_URL), encoding="utf-8")
+    extensions = "\n".join(f'        "{name if "." in name else "markdown.extensions." + name}": {{}},'
+                           for name in markdown_extensions())
+    (dest / "pelicanconf.py").write_text(PELICAN_CONF.format(base=BASE_URL, extensions=extensions), encoding="utf-8")
     for section in KIND_DIRS:
         (dest / "content" / section).mkdir(parents=True)
     for item in items:
@@ -421,6 +442,9 @@ baseName = "feed"
 
 [markup.goldmark.renderer]
 unsafe = false
+
+[markup.goldmark.extensions.typographer]
+disable = {no_typographer}
 """
 
 HUGO_LAYOUTS = {
@@ -493,7 +517,10 @@ def convert_hugo(site: Path, dest: Path, items: list[Item] | None = None) -> Pat
     """Write a Hugo project for the archive at `site` into dest (replaced); returns dest."""
     items = read_archive(site) if items is None else items
     _fresh(dest)
-    (dest / "hugo.toml").write_text(HUGO_TOML.format(base=BASE_URL), encoding="utf-8")
+    # Smart quotes only when Chorus makes them (Python-Markdown's smarty ~ Goldmark's typographer).
+    typographer = "smarty" in markdown_extensions()
+    (dest / "hugo.toml").write_text(HUGO_TOML.format(base=BASE_URL, no_typographer=str(not typographer).lower()),
+                                    encoding="utf-8")
     (dest / "layouts").mkdir(parents=True)
     for name, text in HUGO_LAYOUTS.items():
         (dest / "layouts" / name).write_text(text, encoding="utf-8")

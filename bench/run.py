@@ -51,11 +51,15 @@ sys.path.insert(0, str(HERE))
 from corpus import write_corpus  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
+CHORUS_SRC = REPO
+"""The folder holding the generator/ package measured: this checkout, or a snapshot of --rev."""
 DEFAULT_SIZES = (1000, 10000, 50000)
 SMOKE_SIZE = 200
 CHORUS_PHASES = ("cold", "no-change", "edit-body", "edit-tags", "edit-template")
 PEER_PHASES = ("cold", "no-change")
 BENCH_TAG = "TimesUp"
+LOADS: list[float] = []
+"""The 1-minute load average before each build: other work on the machine skews the figures."""
 
 
 # ---- measuring one process ------------------------------------------------------------
@@ -177,7 +181,7 @@ def edit_tags(site: Path) -> str:
 
 
 def edit_template(site: Path) -> str:
-    source = REPO / "generator" / "theme" / "templates" / "entry.html"
+    source = CHORUS_SRC / "generator" / "theme" / "templates" / "entry.html"
     lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
     at = next((i for i, line in enumerate(lines) if "{% block main %}" in line), None)
     if at is None:
@@ -207,23 +211,54 @@ class Tool:
 
 def chorus_tool(site: Path, out: Path, jobs: int | None, log) -> Tool:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    probe = subprocess.run([sys.executable, "-c", "import generator, sys; print(generator.__version__)"],
-                           env=env, capture_output=True, text=True)
+    env["PYTHONPATH"] = os.pathsep.join([str(CHORUS_SRC)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    probe = subprocess.run([sys.executable, "-c", "import generator; print(generator.__version__, generator.__file__)"],
+                           env=env, capture_output=True, text=True, cwd=CHORUS_SRC)
     if probe.returncode != 0:
         raise SystemExit("bench: this Python cannot import Chorus's generator; run it with the project's venv, "
                          f"e.g. /work/venv/bin/python bench/run.py (or pip install -e . first):\n{probe.stderr.strip()}")
+    version, _, where = probe.stdout.strip().partition(" ")
+    if not Path(where).resolve().is_relative_to(CHORUS_SRC.resolve()):
+        raise SystemExit(f"bench: the child imports generator from {where}, not from {CHORUS_SRC}")
     argv = [sys.executable, "-m", "generator", "build", "--site", str(site), "--out", str(out)]
-    if jobs:
-        helptext = subprocess.run(argv[:4] + ["--help"], env=env, capture_output=True, text=True).stdout
-        if "--jobs" in helptext:
+    helptext = subprocess.run(argv[:4] + ["--help"], env=env, capture_output=True, text=True,
+                              cwd=CHORUS_SRC).stdout
+    parallel = ""
+    if "--jobs" in helptext:
+        parallel = f", --jobs {jobs}" if jobs else ", default --jobs (one process per core)"
+        if jobs:
             argv += ["--jobs", str(jobs)]
-        else:
-            log(f"bench: this Chorus's build has no --jobs option: --jobs {jobs} is ignored")
-    return Tool("Chorus", probe.stdout.strip() + _git_state(), argv, REPO, out, [site / ".chorus-cache"], env)
+    elif jobs:
+        log(f"bench: this Chorus's build has no --jobs option: --jobs {jobs} is ignored")
+    return Tool("Chorus", version + _git_state() + parallel, argv, CHORUS_SRC, out, [site / ".chorus-cache"], env)
+
+
+def snapshot_rev(rev: str, dest: Path) -> str:
+    """Extract generator/ as of git revision `rev` into dest; returns the commit's short hash.
+
+    Measuring a commit rather than the working tree keeps a long run consistent while
+    others edit generator/, and makes a run repeatable.
+    """
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", f"{rev}^{{commit}}"],
+                            capture_output=True, text=True)
+    if commit.returncode != 0:
+        raise SystemExit(f"bench: --rev {rev}: not a commit of {REPO}")
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.Popen(["git", "-C", str(REPO), "archive", commit.stdout.strip(), "generator"],
+                               stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", str(dest)], stdin=archive.stdout, check=True)
+    if archive.wait() != 0:
+        raise SystemExit(f"bench: --rev {rev}: git archive failed")
+    return commit.stdout.strip()
+
+
+REV: str = ""
+"""The commit measured with --rev ('' for the working tree)."""
 
 
 def _git_state() -> str:
+    if REV:
+        return f" (commit {REV})"
     try:
         head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True).stdout.strip()
@@ -236,6 +271,7 @@ def _git_state() -> str:
 
 def peer_tools(site: Path, work: Path, log) -> list[Tool]:
     import peers
+    peers.CHORUS_SRC = CHORUS_SRC
     installed = peers.ensure_peers(log)
     if not installed:
         return []
@@ -274,6 +310,7 @@ def measure(tool: Tool, phases, site: Path, work: Path, hashing: bool, log) -> l
             before = Snapshot()
         elif phase in EDITS:
             log(f"  {tool.name} {phase}: {EDITS[phase](site)}")
+        LOADS.append(os.getloadavg()[0])
         label = f"{tool.name.lower()}-{phase}"
         wall, cpu, peak, code, tail = run_process(tool.argv, tool.cwd, tool.env, work / "logs", label)
         after = snapshot(tool.out, before, hashing)
@@ -343,7 +380,7 @@ def section(n: int, seed: int, runs: list[Run], tools: list[Tool], notes: list[s
     ratio_lines = ratios(runs)
     if ratio_lines:
         lines += ["Chorus's time as a ratio of each peer's (below 1: Chorus is faster):", ""] + ratio_lines + [""]
-    lines += [f"- {note}" for note in notes]
+    lines += [f"- {note}" for note in notes if note]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -404,6 +441,9 @@ def bench_size(n: int, args, log) -> tuple[list[Run], list[Tool], list[str], boo
                 runs += measure(tool, PEER_PHASES, site, work, not args.no_hash, log)
             if len(peers) < 2:
                 notes.append("Not every peer could be installed: see the run's log.")
+        notes.append(f"1-minute load average before each build: {min(LOADS):.2f} to {max(LOADS):.2f} "
+                     f"(other processes on the machine take cores from the builds)." if LOADS else "")
+        LOADS.clear()
         failed = any(r.exit != 0 for r in runs)
         if failed:
             notes.append("Some builds failed (exit ≠ 0): their figures are not those of a complete build.")
@@ -438,9 +478,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-results", action="store_true", help="update this size's section of bench/RESULTS.md")
     parser.add_argument("--smoke", action="store_true",
                         help=f"{SMOKE_SIZE} entries, every Chorus phase, no peers; exit 1 if a build fails (for CI)")
+    parser.add_argument("--rev", metavar="REV",
+                        help="measure generator/ as of this git revision (e.g. HEAD), not the working tree")
     parser.add_argument("--no-hash", action="store_true", help="skip the 'changed' count (no digest of the output)")
     parser.add_argument("--no-archived-url", action="store_true",
-                        help="leave source.archived_url out of the corpus (Chorus 0.1.0 crashes on it)")
+                        help="leave source.archived_url out of the corpus (Chorus crashed on it before 2202ef7)")
     args = parser.parse_args(argv)
     if args.smoke:
         if args.peers:
@@ -452,6 +494,13 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    global CHORUS_SRC, REV
+    snapshot_dir = None
+    if args.rev:
+        snapshot_dir = tempfile.TemporaryDirectory(prefix="chorus-bench-src-")
+        REV = snapshot_rev(args.rev, Path(snapshot_dir.name))
+        CHORUS_SRC = Path(snapshot_dir.name)
+        log(f"bench: measuring generator/ as of commit {REV}")
     info = machine()
     log(f"bench: {info['cores']} cores, {info['memory']}, {info['cpu']}, Python {info['python']}")
     failed_any = False
