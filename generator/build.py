@@ -20,6 +20,7 @@ from .config import load_config
 from .errors import BuildFailed, ErrorList, SourceError
 from .parallel import RenderFailed, default_jobs, read_many, render_many
 from .render import Renderer
+from .search import INDEX_DIR, build_index
 from .site import assemble
 from .sources import discover
 from .urls import slugify
@@ -174,13 +175,19 @@ def _render_and_write(site_dir: Path, out_dir: Path, renderer: Renderer, jobs: i
     """
     manifest = Manifest(site_dir, out_dir)
     old = manifest.load(out_dir) if use_cache else {}
+    search = renderer.site.config.search
     tree = OutputTree(out_dir)
     try:
         outcomes = _render(renderer, old, tree.root, jobs, progress)
         written = [o for o in outcomes if o.written]
-        unchanged_set = not written and set(old) == {o.path for o in outcomes} and tree.matches(old)
-        if not unchanged_set:
+        expected = {o.path for o in outcomes} | ({p for p in old if p.startswith(INDEX_DIR + "/")} if search else set())
+        if written or set(old) != expected or not tree.matches(old):
             tree.link_unchanged([o.path for o in outcomes if not o.written])
+            if search:
+                progress("indexing for search")
+                index = build_index(tree.root, out_dir, old)
+                outcomes += index
+                written += [o for o in index if o.written]
             tree.commit()
         records = tree.records(outcomes)
         if use_cache:

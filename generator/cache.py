@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -35,9 +36,19 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """Digest of the generator's own source: any change to the code invalidates what it made."""
+    package = Path(__file__).parent
+    parts = [__version__, str(SCHEMA)]
+    for path in sorted(package.rglob("*.py")):
+        parts += [str(path.relative_to(package)), path.read_bytes()]
+    return digest(*parts)
+
+
 def salt(config_bytes: bytes) -> str:
-    """What every entry's digest includes: a new version or site.yaml re-reads every entry."""
-    return digest(__version__, str(SCHEMA), config_bytes)
+    """What every entry's digest includes: new code or a new site.yaml re-reads every entry."""
+    return digest(code_digest(), config_bytes)
 
 
 class EntryCache:

@@ -136,6 +136,8 @@ class SiteConfig:
     pagination: int = key("Entries per listing page.", positive_int, 20)
     markdown: Markdown = key("Markdown settings.", record(Markdown), Markdown())
     limits: Limits = key("Limits that protect the machine.", record(Limits), Limits())
+    search: bool = key("Build a search page and its static index (Pagefind); false leaves both out.", boolean,
+                       True)
     content_warnings: tuple[tuple[str, Warning], ...] = key(
         "A vocabulary of content warnings by slug; when given, entries may use only these.",
         mapping_of(record(Warning)), ())

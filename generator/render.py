@@ -15,8 +15,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 
-from . import __version__
-from .cache import digest
+from .cache import code_digest, digest
 
 from .errors import SourceError
 from .entries import Entry
@@ -61,7 +60,7 @@ class Renderer:
 
     def _shell_digest(self, config_bytes: bytes) -> str:
         """Inputs every page shares: version, site.yaml, templates, navigation, private people."""
-        parts = [__version__, config_bytes, repr(self.site.config), str(self.site.drafts)]
+        parts = [code_digest(), config_bytes, repr(self.site.config), str(self.site.drafts)]
         for folder in (self.layouts, THEME_DIR):
             if folder.is_dir():
                 for path in sorted(folder.rglob("*")):
@@ -153,7 +152,9 @@ class Renderer:
     def _page(self, template: str, rel: str, title: str, **context) -> bytes:
         frame = self.views.common(rel, title, lang=context.pop("lang", ""),
                                   description=context.pop("description", ""),
-                                  noindex=context.pop("noindex", False), feeds=context.pop("feeds", None))
+                                  noindex=context.pop("noindex", False), feeds=context.pop("feeds", None),
+                                  structured=context.pop("structured", None),
+                                  og_type=context.pop("og_type", "website"))
         return self.template(template, **frame, **context)
 
     # ---- one method per route kind ----
@@ -174,7 +175,8 @@ class Renderer:
         entry = route.ref
         view = self.views.entry(entry)
         return self._page("entry.html", self.site.urls[entry.path], view["title"], lang=entry.meta.lang,
-                          description=view["summary"], noindex=entry.meta.draft, entry=view)
+                          description=view["summary"], noindex=entry.meta.draft, entry=view,
+                          structured=self.views.structured(entry, view), og_type="article")
 
     def _withdrawn(self, route: Route) -> bytes:
         # Nothing of the entry but the notice: a title can name a person.
@@ -225,6 +227,22 @@ class Renderer:
         title = getattr(self.site.config.taxonomies, taxonomy).title
         return self._page("terms.html", f"{taxonomy}/", title, heading=title, taxonomy=taxonomy,
                           terms=self.views.term_list(taxonomy))
+
+    def _search(self, route: Route) -> bytes:
+        views, site = self.views, self.site
+        indexes = [{"title": getattr(site.config.taxonomies, t).title, "url": views.url(f"{t}/")}
+                   for t in ("tags", "regions", "sectors")] + [{"title": "Archive", "url": views.url("archive/")}]
+        filters = [
+            {"name": "kind", "label": "Kind", "options": [{"value": kind, "title": listing.title}
+                                                          for kind, listing in site.kinds.items() if listing.entries]},
+            {"name": "regions", "label": "Region", "options": [{"value": t.key, "title": t.title}
+                                                               for t in site.terms["regions"]]},
+            {"name": "sectors", "label": "Sector", "options": [{"value": t.key, "title": t.title}
+                                                               for t in site.terms["sectors"]]},
+            {"name": "year", "label": "Year", "options": [{"value": str(y), "title": str(y)}
+                                                          for y in sorted(site.archive, reverse=True)]},
+        ]
+        return self._page("search.html", "search/", "Search", noindex=True, indexes=indexes, filters=filters)
 
     def _404(self, route: Route) -> bytes:
         return self._page("404.html", "404.html", "Page not found", noindex=True)

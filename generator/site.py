@@ -351,6 +351,9 @@ def _routes(site: Site) -> list[Route]:
     routes += [Route("sitemap.xml", "the sitemap", "sitemap"), Route("robots.txt", "robots.txt", "robots"),
                Route("404.html", "the 404 page", "404")]
     routes += [Route(name, "the theme", "static", name) for name in STATIC_FILES]
+    if site.config.search:
+        routes += [Route("search/index.html", "the search page", "search"),
+                   Route("search.js", "the search page", "static", "search.js")]
     routes += research_routes(site)
     return routes
 

@@ -66,17 +66,23 @@ class Views:
     # ---- the frame every page shares ----
 
     def common(self, rel: str, title: str, lang: str = "", description: str = "", noindex: bool = False,
-               feeds: str | None = None) -> dict:
+               feeds: str | None = None, structured: dict | None = None, og_type: str = "website") -> dict:
         config = self.config
+        if structured is None and feeds is not None and not noindex:
+            structured = {"@context": "https://schema.org", "@type": "CollectionPage", "name": title,
+                          "url": self.absolute(rel), "isPartOf": self.website()}
+        nav = [{"title": SECTION_TITLES[s], "url": self.url(f"{s}/")} for s in KIND_SECTIONS.values()]
+        nav += [{"title": getattr(config.taxonomies, t).title, "url": self.url(f"{t}/")} for t in TAXONOMIES]
+        nav += [{"title": "Archive", "url": self.url("archive/")}]
+        if config.search:
+            nav.append({"title": "Search", "url": self.url("search/")})
         return {
             "site": {
                 "title": config.title,
                 "description": config.description,
                 "lang": config.language,
                 "home_url": self.url(""),
-                "nav": [{"title": SECTION_TITLES[s], "url": self.url(f"{s}/")} for s in KIND_SECTIONS.values()]
-                + [{"title": getattr(config.taxonomies, t).title, "url": self.url(f"{t}/")} for t in TAXONOMIES]
-                + [{"title": "Archive", "url": self.url("archive/")}],
+                "nav": nav,
                 "pages": [{"title": self.title(p), "url": self.url(self.site.urls[p.path])} for p in self.site.pages],
                 "stylesheet": self.url("style.css"),
             },
@@ -88,8 +94,43 @@ class Views:
                 "description": description or config.description,
                 "noindex": noindex,
                 "feeds": self.feed_links(feeds) if feeds is not None else [],
+                "og_type": og_type,
+                "jsonld": structured,
+                "search": config.search,
             },
         }
+
+    def website(self) -> dict:
+        return {"@type": "WebSite", "name": self.config.title, "url": self.config.base_url}
+
+    def structured(self, entry: Entry, view: dict) -> dict:
+        """schema.org JSON-LD of an entry page (escaped for the script tag by the template's tojson)."""
+        types = {"article": "NewsArticle", "take": "OpinionNewsArticle", "thread": "SocialMediaPosting",
+                 "page": "WebPage"}
+        meta = entry.meta
+        data = {
+            "@context": "https://schema.org",
+            "@type": types[entry.kind],
+            "headline": view["title"],
+            "url": self.absolute(self.site.urls[entry.path]),
+            "datePublished": view["date"]["iso"],
+            "inLanguage": meta.lang or self.config.language,
+            "isPartOf": self.website(),
+            "publisher": {"@type": "Organization", "name": self.config.title},
+        }
+        if view["summary"]:
+            data["description"] = view["summary"]
+        if view["updated"]:
+            data["dateModified"] = view["updated"]["iso"]
+        people = [a["name"] for a in view["authors"]] or ([view["thread"]["author"]["name"]] if view["thread"] else [])
+        if people:
+            data["author"] = [{"@type": "Person", "name": name} for name in people]
+        keywords = [t["title"] for group in view["terms"] for t in group["terms"]]
+        if keywords:
+            data["keywords"] = keywords
+        if meta.source and meta.source.url:
+            data["isBasedOn"] = meta.source.url
+        return data
 
     def feed_links(self, listing_rel: str) -> list[dict]:
         return [{"title": label, "type": mime, "url": self.url(listing_rel + name)}
@@ -159,6 +200,13 @@ class Views:
             "source": self.source(entry),
             "thread": self.thread(entry) if entry.kind == "thread" else None,
             "cite": self.citation(entry),
+            # Search indexes what visitors may find: never a draft (shown only with --drafts).
+            "searchable": self.config.search and not meta.draft,
+            # What the search page filters on. Pagefind's own filters are left aside: their index files
+            # come out in a different order at every run, and a build must be byte-identical.
+            "search_meta": ", ".join([f"kind:{entry.kind}", f"year:{meta.date.at.year}",
+                                      f"regions:{'|'.join(meta.regions)}", f"sectors:{'|'.join(meta.sectors)}",
+                                      f"date:{self.when(meta.date)['text']}"]),
         })
         return view
 

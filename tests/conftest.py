@@ -6,6 +6,7 @@ import io
 import textwrap
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,44 @@ def read(path: Path) -> str:
 def tree(root: Path) -> dict[str, bytes]:
     """Every file under root, relative path -> bytes."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+class _MarkupCheck(HTMLParser):
+    """Collects markup that could run script: any script but our JSON-LD and same-site search scripts,
+    event-handler attributes, javascript: URLs, frames and objects."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_jsonld = False
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag == "script":
+            src = values.get("src") or ""
+            if values.get("type") == "application/ld+json":
+                self._in_jsonld = True
+            elif not (src.startswith("/") and not src.startswith("//") and src.endswith("/search.js")):
+                self.found.append(f"<script src={src!r}>")
+        if tag in ("iframe", "object", "embed", "frame"):
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}>")
+            if name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith(
+                    ("javascript:", "data:", "vbscript:")):
+                self.found.append(f"<{tag} {name}={value}>")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_jsonld = False
+
+    def handle_data(self, data):
+        if self._in_jsonld and "<" in data:
+            self.found.append("JSON-LD holding '<'")
+
+
+def unsafe_markup(html: str) -> list[str]:
+    checker = _MarkupCheck()
+    checker.feed(html)
+    return checker.found

@@ -262,7 +262,9 @@ def test_build_error_keeps_last_good_pages_and_shows_escaped_overlay(write_site,
     assert status == 200 and "First version of A." in page and "Broken version." not in page
     assert bad not in page and "alert(1)" in page
     assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page
-    assert page.count("<script") == 1 and page.count("</script>") == 1
+    # the page's own JSON-LD, then the injected reload script: no other script tag was opened by the error text
+    assert page.count("<script") == 2 and page.count("</script>") == 2
+    assert page.count('<script type="application/ld+json">') == 1
     state = json.loads(re.search(r"var state = (.*);\n", page).group(1))
     assert state["errors"] == [expected]
     assert server.errors()["errors"] == [expected]
