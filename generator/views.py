@@ -204,9 +204,9 @@ class Views:
             "searchable": self.config.search and not meta.draft,
             # What the search page filters on. Pagefind's own filters are left aside: their index files
             # come out in a different order at every run, and a build must be byte-identical.
-            "search_meta": ", ".join([f"kind:{entry.kind}", f"year:{meta.date.at.year}",
-                                      f"regions:{'|'.join(meta.regions)}", f"sectors:{'|'.join(meta.sectors)}",
-                                      f"date:{self.when(meta.date)['text']}"]),
+            "search_meta": [("kind", entry.kind), ("year", str(meta.date.at.year)),
+                            ("regions", "|".join(meta.regions)), ("sectors", "|".join(meta.sectors)),
+                            ("date", self.when(meta.date)["text"])],
         })
         return view
 

@@ -1,0 +1,196 @@
+"""The web's own judges read the demo: the Nu HTML checker, and axe-core in headless Chromium.
+
+These need Java with vnu.jar, Chromium and Playwright's Python package. .ci/run
+installs them and sets CHORUS_REQUIRE_JUDGES=1, so that in CI a missing judge is
+a failure; on a developer's machine without them the tests are skipped, or
+deselect them with `pytest -m "not judges"`.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run
+
+pytestmark = pytest.mark.judges
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SEARCH_PATHS = [os.environ.get("CHORUS_JUDGES_HOME", ""), str(Path.home() / ".cache/chorus-judges"),
+                str(REPO / ".ci/cache")]
+
+
+def _find(pattern: str) -> str | None:
+    for root in filter(None, SEARCH_PATHS):
+        found = sorted(glob.glob(os.path.join(root, pattern), recursive=True))
+        if found:
+            return found[0]
+    return None
+
+
+def _need(what: str, present) -> None:
+    if present:
+        return
+    if os.environ.get("CHORUS_REQUIRE_JUDGES"):
+        pytest.fail(f"{what} is not installed (.ci/run installs it)")
+    pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The demo archive plus a withdrawn entry, built."""
+    root = tmp_path_factory.mktemp("judged") / "demo"
+    shutil.copytree(REPO, root, ignore=shutil.ignore_patterns("output", "tests", ".git", ".venv", "*.egg-info",
+                                                              ".chorus-cache", "bench", "docs", ".ci"))
+    (root / "content/articles/withdrawn-story.md").write_text(
+        "---\ntitle: A story that was withdrawn\ndate: 2017-10-18\nwithdrawn:\n  date: 2018-02-01\n"
+        "  reason: Removed at the request of a person it concerns.\n---\nText.\n")
+    result = run("build", "--site", str(root))
+    assert result.code == 0, result.err
+    return root / "output"
+
+
+PAGES = ["", "articles/", "takes/", "threads/", "regions/us/", "tags/metoo/", "articles/metoo-in-sports/",
+         "takes/me-too-tip-of-the-iceberg/", "threads/jamie-k/", "articles/withdrawn-story/", "search/", "404.html",
+         "regions/us/sectors/sports/", "archive/2017/10/", "about/"]
+
+
+def test_every_page_passes_the_nu_html_checker(site):
+    java = shutil.which("java")
+    jar = os.environ.get("CHORUS_VNU_JAR") or _find("**/vnu-jar/build/dist/vnu.jar")
+    _need("Java", java)
+    _need("vnu.jar (npm package vnu-jar)", jar)
+    pages = sorted(str(p) for p in site.rglob("*.html"))
+    proc = subprocess.run([java, "-jar", jar, "--errors-only", "--format", "json", *pages],
+                          capture_output=True, text=True, timeout=600)
+    messages = json.loads(proc.stderr or proc.stdout or '{"messages": []}')["messages"]
+    errors = [f"{m.get('url', '')}:{m.get('lastLine', '')}: {m['message']}" for m in messages
+              if m.get("type") == "error"]
+    assert errors == [], "\n".join(errors)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    handler = functools.partial(_Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api") if not os.environ.get("CHORUS_REQUIRE_JUDGES") else \
+        __import__("playwright.sync_api", fromlist=["sync_playwright"])
+    _need("Chromium", os.path.exists(CHROMIUM))
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def axe_source():
+    path = os.environ.get("CHORUS_AXE_JS") or _find("**/axe-core/axe.min.js")
+    _need("axe-core (npm package axe-core)", path)
+    return Path(path).read_text()
+
+
+def _open(browser, url: str, *, dark: bool = False, width: int = 1280):
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme="dark" if dark else "light")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(url)
+    return page, requests
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_no_serious_wcag_violations(browser, served, axe_source, dark):
+    failures = []
+    for path in PAGES:
+        page, requests = _open(browser, served + path, dark=dark)
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        page.add_script_tag(content=axe_source)
+        result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+        for violation in result["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                failures.append(f"/{path}: {violation['id']}: {violation['help']} "
+                                f"({len(violation['nodes'])} nodes)")
+        strangers = [url for url in requests if not url.startswith(served) and not url.startswith("data:")]
+        assert strangers == [], f"/{path} requested {strangers}"
+        page.close()
+    assert failures == [], "\n".join(failures)
+
+
+def test_content_warning_opens_with_the_keyboard(browser, served):
+    page, _ = _open(browser, served + "articles/metoo-in-sports/")
+    assert page.evaluate("document.querySelector('details.cw').open") is False
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "SUMMARY":
+            break
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.querySelector('details.cw').open") is True
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["", "articles/metoo-in-sports/", "threads/jamie-k/", "search/", "regions/us/"])
+def test_no_horizontal_scroll_at_320_pixels(browser, served, path):
+    page, _ = _open(browser, served + path, width=320)
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.close()
+
+
+def test_search_finds_entries_filters_them_and_never_knows_private_handles(browser, served):
+    page, _ = _open(browser, served + "search/?q=powerless")
+    page.wait_for_selector("#search-results li", timeout=15000)
+    titles = [a.inner_text() for a in page.query_selector_all("#search-results h2 a")]
+    assert "#MeToo in sports" in titles and any("Jamie K" in t for t in titles)
+    page.select_option("#search-kind", "thread")
+    page.wait_for_function("document.querySelectorAll('#search-results li').length === 1")
+    found = page.evaluate("""async () => {
+        const pf = await import('/pagefind/pagefind.js'); await pf.init();
+        const out = {};
+        for (const word of ['justagirlyall', 'tripledekephoto', 'withdrawn', 'harassment']) {
+            const s = await pf.search(word);
+            const data = await Promise.all(s.results.map(r => r.data()));
+            out[word] = data.map(d => d.url + ' ' + d.content);
+        }
+        return out;
+    }""")
+    for word in ("justagirlyall", "tripledekephoto"):
+        assert all(word not in hit.lower() for hit in found[word])
+    assert all("/articles/withdrawn-story/" not in hit for hit in found["withdrawn"])
+    assert found["harassment"]
+    page.close()
+
+
+def test_search_page_without_javascript_links_the_indexes(browser, served):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(served + "search/")
+    assert page.is_visible("text=Search needs JavaScript")
+    assert page.is_visible("a[href='/regions/']")
+    context.close()
