@@ -217,8 +217,9 @@ def _privacy_errors(handles: dict[str, str], entries: list[Entry]) -> list[Sourc
     """A private handle written other than as an @mention (in a URL, say) cannot be replaced: refuse it."""
     if not handles:
         return []
-    pattern = re.compile(r"(?<![\w@])(%s)(?!\w)" % "|".join(re.escape(h) for h in sorted(handles)), re.I)
-    first_words = {(_WORD.findall(h) or [h])[0] for h in handles}
+    by_first_word: dict[str, list[str]] = defaultdict(list)
+    for handle in sorted(handles):
+        by_first_word[(_WORD.findall(handle) or [handle])[0]].append(handle)
     errors = []
     for entry in entries:
         meta = entry.meta
@@ -228,9 +229,10 @@ def _privacy_errors(handles: dict[str, str], entries: list[Entry]) -> list[Sourc
         posts = list(meta.posts) + [embed.post for embed in entry.embeds if embed.kind == "post"]
         texts += [p.text for p in posts] + [m.alt for p in posts for m in p.media]
         lowered = "\0".join(t.lower() for t in texts if t)
-        if first_words.isdisjoint(_WORD.findall(lowered)):  # a fast check before the exact one
-            continue
-        for found in sorted({m.group(1).lower() for m in pattern.finditer(lowered)}):
+        # Only handles whose first word occurs at all are looked for exactly (not after an '@').
+        candidates = [h for word in by_first_word.keys() & set(_WORD.findall(lowered)) for h in by_first_word[word]]
+        found_here = [h for h in sorted(candidates) if re.search(r"(?<![\w@])%s(?!\w)" % re.escape(h), lowered)]
+        for found in found_here:
             errors.append(SourceError(entry.path, 1, f"'{found}' is the handle of a private person "
                                       f"({handles[found]}) and would be published",
                                       f"remove it, or write @{found}, which is shown as their name"))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,12 +34,18 @@ class OutputTree:
         if not self.target.is_dir():
             return False
         count = 0
-        for here, _dirs, names in os.walk(self.target):
-            for name in names:
-                rel = os.path.relpath(os.path.join(here, name), self.target).replace(os.sep, "/")
-                if rel != MARKER and rel not in old:
-                    return False
-                count += rel != MARKER
+        pending = [("", str(self.target))]
+        while pending:
+            prefix, folder = pending.pop()
+            with os.scandir(folder) as found:
+                for item in found:
+                    rel = prefix + item.name
+                    if item.is_dir(follow_symlinks=False):
+                        pending.append((rel + "/", item.path))
+                    elif rel != MARKER:
+                        if rel not in old:
+                            return False
+                        count += 1
         return count == len(old)
 
     def link_unchanged(self, paths: list[str]) -> None:
@@ -68,10 +76,21 @@ class OutputTree:
             os.rename(self.target, old / "site")
         os.rename(self.root, self.target)
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_later(old)
 
     def discard(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _remove_later(folder: Path) -> None:
+    """Delete the replaced tree in a detached process: freeing tens of thousands of files can take
+    longer than the build, and nobody needs to wait for it. The next build removes what is left."""
+    try:
+        subprocess.Popen([sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)", str(folder)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def check_target(target: Path) -> None:

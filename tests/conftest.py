@@ -140,7 +140,7 @@ class _MarkupCheck(HTMLParser):
             if name.startswith("on"):
                 self.found.append(f"<{tag} {name}>")
             if name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith(
-                    ("javascript:", "data:", "vbscript:")):
+                    ("javascript:", "data:", "vbscript:")) and value != "data:,":  # "data:," is our empty icon
                 self.found.append(f"<{tag} {name}={value}>")
 
     def handle_endtag(self, tag):
