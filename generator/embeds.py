@@ -1,7 +1,7 @@
 """Fenced ```post / ```tweet and ```thread blocks in a body: archived posts embedded inline.
 
 The blocks are cut out of the Markdown before it is rendered and replaced by a
-placeholder paragraph; the page template puts the post (or the thread) back in
+marker paragraph; the page template puts the post (or the thread) back in
 its place. Parsing happens here, in the read stage, so a bad post is an error
 at the file and line of the block like any other front-matter error.
 """
@@ -37,7 +37,7 @@ class Embed:
 
 
 def extract(body: str, body_line: int, ctx, post_block_cls) -> tuple[str, tuple[Embed, ...], list[Problem]]:
-    """Cut out embed blocks; returns the Markdown with placeholders, the embeds and any problems."""
+    """Cut out embed blocks; returns the Markdown with markers, the embeds and any problems."""
     lines = body.split("\n")
     out: list[str] = []
     embeds: list[Embed] = []

@@ -272,7 +272,7 @@ class Entry:
     links: tuple[Link, ...]
     words: int
     embeds: tuple[Embed, ...]
-    """Posts and threads embedded with fenced blocks, in order; the body holds a placeholder for each."""
+    """Posts and threads embedded with fenced blocks, in order; the body holds a marker paragraph for each."""
     line_of: tuple[tuple[str, int], ...]
     """File line of each front-matter key, for errors found during assembly."""
     warnings: tuple[SourceError, ...] = ()

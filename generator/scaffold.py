@@ -1,7 +1,7 @@
 """`chorus new`: a new entry file with complete front matter for its kind.
 
 The file builds exactly as written: every required key has a value that
-passes the checks (a take's author is a placeholder to change), the lists are
+passes the checks (a take's author is a stand-in name to change), the lists are
 empty, and each optional key is shown as a comment with an example.
 """
 
