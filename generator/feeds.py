@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 from urllib.parse import urljoin
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -21,6 +22,7 @@ from .site import Listing
 from .urls import KIND_SECTIONS
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+RSS_NAMESPACES = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/"}
 # Characters XML 1.0 cannot hold: a post copied from a platform may contain them.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _URL_ATTR = re.compile(r'(\s(?:href|src|cite)=")([^"]*)(")')
@@ -61,16 +63,57 @@ def absolutize(html_text: str, page_url: str) -> str:
 
 
 class FeedItem:
-    """What a feed needs of one entry, computed once and shared by every feed that carries it."""
+    """What a feed needs of one entry, computed once and shared by every feed that carries it.
+
+    Its RSS <item> and Atom <entry> are built with feedgen once, then spliced into
+    each feed that carries the entry: an entry may be in a dozen feeds.
+    """
 
     __slots__ = ("id", "url", "title", "published", "updated", "authors", "categories", "summary", "content",
-                 "lang")
+                 "lang", "_xml")
 
     def __init__(self, id, url, title, published, updated, authors, categories, summary, content, lang):
         self.id, self.url, self.title = id, url, title
         self.published, self.updated = published, updated
         self.authors, self.categories = authors, categories
         self.summary, self.content, self.lang = summary, content, lang
+        self._xml: dict[str, str] = {}
+
+    def xml(self, kind: str) -> str:
+        """The item as RSS ('feed.xml') or Atom ('atom.xml') markup."""
+        cached = self._xml.get(kind)
+        if cached is None:
+            entry = self._feedgen_entry()
+            if kind == "atom.xml":
+                element = entry.atom_entry()
+                if self.lang:
+                    element.set(XML_LANG, self.lang)
+            else:
+                # Inside a parent that names the namespaces, so that they keep their usual prefixes.
+                parent = etree.Element("rss", nsmap=RSS_NAMESPACES)
+                element = entry.rss_entry()
+                parent.append(element)
+            cached = self._xml[kind] = etree.tostring(element, pretty_print=True, encoding="unicode")
+        return cached
+
+    def _feedgen_entry(self) -> FeedEntry:
+        entry = FeedEntry()
+        entry.load_extension("dc", atom=False, rss=True)
+        entry.id(self.id)
+        entry.guid(self.id, permalink=False)
+        entry.title(clean(self.title))
+        entry.link(href=self.url, rel="alternate")
+        entry.published(self.published)
+        entry.updated(self.updated)
+        for name in self.authors:
+            entry.author(name=clean(name))
+            entry.dc.dc_creator(clean(name))
+        for term, label in self.categories:
+            entry.category(term=clean(term), label=clean(label))
+        entry.summary(clean(self.summary) or clean(self.title))
+        if self.content:
+            entry.content(clean(self.content), type="html")
+        return entry
 
 
 def feed_updated(items: list[FeedItem], fallback: datetime) -> datetime:
@@ -98,30 +141,15 @@ def render_feed(kind: str, listing: Listing, items: list[FeedItem], *, site_titl
     fg.author(name=clean(site_title))  # Atom needs an author for entries that credit none
     fg.updated(updated)
     fg.generator("Chorus")
-    for item in items:
-        fe = fg.add_entry(order="append")
-        fe.id(item.id)
-        fe.guid(item.id, permalink=False)
-        fe.title(clean(item.title))
-        fe.link(href=item.url, rel="alternate")
-        fe.published(item.published)
-        fe.updated(item.updated)
-        for name in item.authors:
-            fe.author(name=clean(name))
-            fe.dc.dc_creator(clean(name))
-        for term, label in item.categories:
-            fe.category(term=clean(term), label=clean(label))
-        fe.summary(clean(item.summary) or clean(item.title))
-        if item.content:
-            fe.content(clean(item.content), type="html")
     if kind == "atom.xml":
         feed, _doc = fg._create_atom()
-        entries = [el for el in feed if etree.QName(el).localname == "entry"]
-        for element, item in zip(entries, items, strict=True):
-            if item.lang:
-                element.set(XML_LANG, item.lang)
-        return etree.tostring(feed, pretty_print=True, xml_declaration=True, encoding="UTF-8")
-    return fg.rss_str(pretty=True)
+        head = etree.tostring(feed, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+        closing = "</feed>"
+    else:
+        head = fg.rss_str(pretty=True).decode("utf-8")
+        closing = "</channel>"
+    cut = head.rindex(closing)
+    return (head[:cut] + "".join(item.xml(kind) for item in items) + head[cut:]).encode("utf-8")
 
 
 def _json_feed(title: str, description: str, home: str, self_url: str, language: str,
