@@ -213,6 +213,14 @@ def _private_handles(entries: list[Entry]) -> dict[str, str]:
 _WORD = re.compile(r"\w+")
 
 
+def _handle_forms(handle: str) -> list[str]:
+    """How a handle can appear outside a mention: a Mastodon user@host also as host/@user and host/users/user."""
+    if "@" in handle:
+        user, host = handle.split("@", 1)
+        return [handle, f"{host}/@{user}", f"{host}/users/{user}"]
+    return [handle]
+
+
 def _privacy_errors(handles: dict[str, str], entries: list[Entry]) -> list[SourceError]:
     """A private handle written other than as an @mention (in a URL, say) cannot be replaced: refuse it."""
     if not handles:
@@ -223,20 +231,33 @@ def _privacy_errors(handles: dict[str, str], entries: list[Entry]) -> list[Sourc
     errors = []
     for entry in entries:
         meta = entry.meta
-        texts = [entry.body_html, meta.title, entry.summary, *(a.name for a in meta.authors), *meta.aliases]
-        if meta.source:
-            texts += [meta.source.title, meta.source.url, meta.source.archived_url]
+        prose = [entry.body_html, meta.title, entry.summary, *(a.name for a in meta.authors)]
         posts = list(meta.posts) + [embed.post for embed in entry.embeds if embed.kind == "post"]
-        texts += [p.text for p in posts] + [m.alt for p in posts for m in p.media]
-        lowered = "\0".join(t.lower() for t in texts if t)
-        # Only handles whose first word occurs at all are looked for exactly (not after an '@').
+        prose += [p.text for p in posts] + [m.alt for p in posts for m in p.media]
+        # In a URL, "@handle" is no mention that could be replaced: look there without the '@' exception.
+        urls = [*meta.aliases, *(a.url for a in meta.authors), *_HREF.findall(entry.body_html)]
+        urls += [u for p in posts for u in _URL.findall(p.text)]
+        if meta.source:
+            prose.append(meta.source.title)
+            urls += [meta.source.url, meta.source.archived_url]
+        lowered = "\0".join(t.lower() for t in prose + urls if t)
         candidates = [h for word in by_first_word.keys() & set(_WORD.findall(lowered)) for h in by_first_word[word]]
-        found_here = [h for h in sorted(candidates) if re.search(r"(?<![\w@])%s(?!\w)" % re.escape(h), lowered)]
+        found_here = []
+        for handle in sorted(candidates):
+            forms = "|".join(re.escape(form) for form in _handle_forms(handle))
+            in_prose = re.search(r"(?<![\w@])(?:%s)(?!\w)" % forms, "\0".join(t.lower() for t in prose if t))
+            in_urls = re.search(r"(?<!\w)(?:%s)(?!\w)" % forms, "\0".join(u.lower() for u in urls if u))
+            if in_prose or in_urls:
+                found_here.append(handle)
         for found in found_here:
             errors.append(SourceError(entry.path, 1, f"'{found}' is the handle of a private person "
                                       f"({handles[found]}) and would be published",
                                       f"remove it, or write @{found}, which is shown as their name"))
     return errors
+
+
+_HREF = re.compile(r'(?:href|src|cite)="([^"]*)"')
+_URL = re.compile(r"https?://\S+")
 
 
 def _embedded_threads(site: Site, entries: list[Entry]) -> list[SourceError]:

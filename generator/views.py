@@ -73,7 +73,7 @@ class Views:
                           "url": self.absolute(rel), "isPartOf": self.website()}
         nav = [{"title": SECTION_TITLES[s], "url": self.url(f"{s}/")} for s in KIND_SECTIONS.values()]
         nav += [{"title": getattr(config.taxonomies, t).title, "url": self.url(f"{t}/")} for t in TAXONOMIES]
-        nav += [{"title": "Archive", "url": self.url("archive/")}]
+        nav += [{"title": "Archive", "url": self.url("archive/")}, {"title": "Timeline", "url": self.url("timeline/")}]
         if config.search:
             nav.append({"title": "Search", "url": self.url("search/")})
         return {
@@ -83,7 +83,8 @@ class Views:
                 "lang": config.language,
                 "home_url": self.url(""),
                 "nav": nav,
-                "pages": [{"title": self.title(p), "url": self.url(self.site.urls[p.path])} for p in self.site.pages],
+                "pages": [{"title": self.title(p), "url": self.url(self.site.urls[p.path])} for p in self.site.pages]
+                + [{"title": "Open data", "url": self.url("data/")}],
                 "stylesheet": self.url("style.css"),
             },
             "page": {
@@ -291,7 +292,13 @@ class Views:
         """Every @mention of a private person replaced by the name the editor gave."""
         if not self.site.private_handles:
             return text
-        return _MENTION_RE.sub(lambda m: self.site.private_handles.get(m.group(1).lower(), m.group(0)), text)
+        return _MENTION_RE.sub(lambda m: self.private_name(m.group(1)) or m.group(0), text)
+
+    def private_name(self, handle: str) -> str | None:
+        """The editor's name for a private person's handle (user or user@host), or None."""
+        handle = handle.lower()
+        return self.site.private_handles.get(handle) or (
+            self.site.private_handles.get(handle.split("@")[0]) if "@" in handle else None)
 
     def post_text(self, text: str, platform: str) -> Markup:
         """Escaped post text with its URLs, known #hashtags and public @mentions as links."""
@@ -316,7 +323,7 @@ class Views:
                 return Markup('<a href="{}" rel="tag">{}</a>').format(self.url(f"tags/{key}/"), tag)
             return escape(tag)
         handle = mention[1:]
-        name = self.site.private_handles.get(handle.lower())
+        name = self.private_name(handle)
         if name is not None:
             return escape(name)
         profile = _profile_url(platform, handle)
@@ -352,8 +359,10 @@ class Views:
         """Private handles written into a body by an editor are replaced too."""
         if not self.site.private_handles:
             return html_text
-        return _MENTION_RE.sub(lambda m: str(escape(self.site.private_handles[m.group(1).lower()]))
-                               if m.group(1).lower() in self.site.private_handles else m.group(0), html_text)
+        def replace(match: re.Match) -> str:
+            name = self.private_name(match.group(1))
+            return str(escape(name)) if name is not None else match.group(0)
+        return _MENTION_RE.sub(replace, html_text)
 
     # ---- listings ----
 
@@ -416,7 +425,7 @@ class Views:
         return years
 
 
-_MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
+_MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)")
 _TOKEN_RE = re.compile(r"(?P<url>https?://[^\s<>\"]+)|(?P<tag>(?<![\w&])#\w+)"
                        r"|(?P<mention>(?<![\w@/])@[A-Za-z0-9_](?:[A-Za-z0-9_.@-]*[A-Za-z0-9_])?)")
 PROFILE_URLS = {"twitter": "https://twitter.com/{}", "x": "https://x.com/{}",

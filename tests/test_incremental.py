@@ -98,7 +98,8 @@ def test_one_edit_writes_only_the_files_it_changes(tmp_path):
     edit_body(site)
     result = run("build", "--site", str(site))
     written = int(result.out.split(" files (")[0].rsplit(" ", 1)[1])
-    assert 0 < written < 25, result.out
+    # its page, the listings and feeds that show it, the data files and the search index: not the whole site
+    assert 0 < written < 45, result.out
 
 
 def test_output_is_the_same_whatever_the_number_of_jobs(tmp_path):

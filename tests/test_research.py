@@ -341,8 +341,7 @@ def test_private_handles_appear_in_no_data_file(write_site):
             "name": "Pat Q", "handle": "patq@social.example", "private": True}, posts=[{"text": "toot", "id": "9"}]),
         "content/articles/a.md": entry(
             "Naming @patq@social.example", "2017-10-16", summary="About @SecretHandle.",
-            body=post_block("Al", "al", "cc @SecretHandle and @patq@social.example, see https://social.example/@patq",
-                            False, "42")),
+            body=post_block("Al", "al", "cc @SecretHandle and @patq@social.example", False, "42")),
     })
     assert run("build", "--site", str(site)).code == 0
     out = site / "output"
@@ -353,7 +352,8 @@ def test_private_handles_appear_in_no_data_file(write_site):
         lowered = (out / where / "cite.json").read_text(encoding="utf-8").lower()
         assert "secrethandle" not in lowered and "patq" not in lowered, where
     posts = csv_rows(out / "data/posts.csv")
-    assert [p["text"] for p in posts if p["author"] == "Al"] == ["cc Jamie K and Pat Q, see Pat Q"]
+    # (a profile URL of a private person in a post is refused by the build: tests/test_threads.py)
+    assert [p["text"] for p in posts if p["author"] == "Al"] == ["cc Jamie K and Pat Q"]
     assert read(out / "data/post-ids.txt") == "42\n"
 
 

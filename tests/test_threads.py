@@ -139,3 +139,23 @@ def test_private_handle_outside_a_mention_is_an_error(write_site):
     assert result.err.splitlines()[0] == (
         "content/articles/a.md:1: 'secrethandle' is the handle of a private person (Jamie K) and would be "
         "published (remove it, or write @secrethandle, which is shown as their name)")
+
+
+def test_mastodon_handles_are_protected_in_every_form(write_site, build_site):
+    private = {"name": "Pat Q", "handle": "patq@social.example", "private": True}
+    out = build_site({
+        "content/threads/t.md": thread(platform="mastodon", author=private),
+        "content/articles/a.md": entry("Naming @patq@social.example", body="Thanks @patq@social.example."),
+    })
+    for path, data in tree(out).items():
+        assert b"patq" not in data.lower(), path
+    assert "Naming Pat Q" in read(out / "articles/a/index.html")
+    for text in ["See https://social.example/@patq for more.", "Profile: https://social.example/users/patq"]:
+        site = write_site({"content/threads/t.md": thread(platform="mastodon", author=private),
+                           "content/articles/b.md": entry("B", body=text)})
+        result = run("build", "--site", str(site))
+        assert result.code == 1 and "'patq@social.example' is the handle of a private person" in result.err
+        (site / "content/articles/b.md").unlink()
+    site = write_site({"content/threads/t.md": thread(platform="mastodon", author=private),
+                       "content/articles/c.md": entry("C", source={"url": "https://social.example/@patq@social.example"})})
+    assert run("build", "--site", str(site)).code == 1
