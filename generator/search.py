@@ -9,9 +9,12 @@ the last output like every other file.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from .cache import Record, digest
@@ -24,8 +27,12 @@ INDEX_DIR = "pagefind"
 def build_index(root: Path, out_dir: Path, old: dict[str, Record]) -> list[Outcome]:
     """Index the new tree at `root`; returns the outcome of each index file."""
     command = [sys.executable, "-m", "pagefind", "--site", str(root), "--output-subdir", INDEX_DIR, "--silent"]
+    # Pagefind must not outlive a killed build: it would go on writing into a folder the next build removed.
+    # (preexec_fn is unsafe beside other threads, as under chorus serve, where a build is never killed alone.)
+    in_main_thread = threading.current_thread() is threading.main_thread()
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=3600,
+                              preexec_fn=_die_with_parent if in_main_thread else None)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise _failed(str(exc)) from None
     if proc.returncode != 0:
@@ -45,6 +52,13 @@ def build_index(root: Path, out_dir: Path, old: dict[str, Record]) -> list[Outco
             else:
                 outcomes.append(Outcome(rel, "", sha, True, len(data)))
     return sorted(outcomes, key=lambda o: o.path)
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG, kept across exec
+    except (OSError, AttributeError):
+        pass
 
 
 def _failed(detail) -> BuildFailed:
