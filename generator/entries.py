@@ -336,6 +336,13 @@ def _warnings(source: SourceFile, meta: FrontMatter, summary: str, body_html: st
     if not summary and not body_html.strip() and not meta.posts:
         warnings.append(SourceError(source.path, 1, "warning: the entry has no summary and an empty body",
                                     "write its text below the front matter, or a summary"))
+    level = 1  # the page's title is the h1
+    for found in re.finditer(r"<h([1-6])[ >]", body_html):
+        if int(found.group(1)) > level + 1:
+            warnings.append(SourceError(source.path, 1, f"warning: a heading of level {found.group(1)} follows one of "
+                                        f"level {level}", "use ## for the body's first headings: the title is level 1"))
+            break
+        level = int(found.group(1))
     seen: set[int] = set()
     for post in meta.posts:
         if post.n and meta.parts_total and post.n > meta.parts_total:

@@ -351,3 +351,12 @@ def test_long_listings_link_a_window_of_pages(build_site):
     assert [int(n or 1) for n in numbers] == [1, 6, 7, 8, 9, 10, 15]  # first, the window, last
     assert 'rel="prev" href="/articles/page/7/"' in page and 'rel="next" href="/articles/page/9/"' in page
     assert page.count("…") == 2
+
+
+def test_a_skipped_heading_level_is_a_warning(write_site):
+    site = write_site({"content/articles/a.md": entry("A", body="### Too deep\n\nText.")})
+    result = run("build", "--site", str(site))
+    assert result.code == 0
+    assert ("content/articles/a.md:1: warning: a heading of level 3 follows one of level 1 (use ## for the "
+            "body's first headings: the title is level 1)") in result.err
+    assert run("build", "--site", str(site), "--strict").code == 1
