@@ -18,7 +18,7 @@ from pathlib import Path
 from .cache import EntryCache, Manifest, digest, salt
 from .config import load_config
 from .errors import BuildFailed, ErrorList, SourceError
-from .parallel import RenderFailed, default_jobs, read_many, render_many
+from .parallel import Outcome, RenderFailed, default_jobs, read_many, render_many
 from .render import Renderer
 from .search import INDEX_DIR, build_index
 from .site import assemble
@@ -189,6 +189,10 @@ def _render_and_write(site_dir: Path, out_dir: Path, renderer: Renderer, jobs: i
                 outcomes += index
                 written += [o for o in index if o.written]
             tree.commit()
+        else:
+            # Nothing changed: the search index stays as it is, and so do its records.
+            outcomes += [Outcome(path, "", record.sha, False) for path, record in old.items()
+                         if path.startswith(INDEX_DIR + "/")]
         records = tree.records(outcomes)
         if use_cache:
             manifest.save(records)

@@ -26,7 +26,9 @@ INDEX_DIR = "pagefind"
 
 def build_index(root: Path, out_dir: Path, old: dict[str, Record]) -> list[Outcome]:
     """Index the new tree at `root`; returns the outcome of each index file."""
-    command = [sys.executable, "-m", "pagefind", "--site", str(root), "--output-subdir", INDEX_DIR, "--silent"]
+    # Only entry pages are indexed: the glob spares Pagefind from reading every listing and archive page.
+    command = [sys.executable, "-m", "pagefind", "--site", str(root), "--output-subdir", INDEX_DIR, "--silent",
+               "--glob", "{*,articles/*,takes/*,threads/*}/index.html"]
     # Pagefind must not outlive a killed build: it would go on writing into a folder the next build removed.
     # (preexec_fn is unsafe beside other threads, as under chorus serve, where a build is never killed alone.)
     in_main_thread = threading.current_thread() is threading.main_thread()

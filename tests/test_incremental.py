@@ -134,3 +134,14 @@ def test_a_hand_edited_output_file_is_rewritten(tmp_path):
     (site / "output/stray.html").write_text("stray")
     assert run("build", "--site", str(site)).code == 0
     assert tree(site / "output") == good
+
+
+def test_an_edit_after_a_no_change_build_keeps_the_unchanged_search_index(tmp_path):
+    site = write_files(tmp_path / "site", {"site.yaml": BASE_CONFIG + "search: true\n", **SITE})
+    assert run("build", "--site", str(site)).code == 0
+    assert run("build", "--site", str(site)).code == 0  # no change
+    index = {p: p.stat().st_ino for p in (site / "output/pagefind").rglob("*") if p.is_file()}
+    edit_body(site)
+    assert run("build", "--site", str(site)).code == 0
+    kept = [p for p, inode in index.items() if p.exists() and p.stat().st_ino == inode]
+    assert len(kept) > len(index) / 2  # the index's unchanged files are the old files, not copies
