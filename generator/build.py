@@ -100,7 +100,7 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
 
     # 5-6. Render what changed into a new tree beside the output; swap it in only when all succeeded.
     renderer = Renderer(site, site_dir, config_bytes=(site_dir / "site.yaml").read_bytes())
-    report = BuildReport(entries=len(site.entries), out_dir=out_dir, warnings=sorted(warnings), cached=cached,
+    report = BuildReport(entries=len(site.entries), out_dir=out_dir, warnings=sorted(set(warnings)), cached=cached,
                          pages=sum(1 for r in site.routes if r.path.endswith(".html")),
                          feeds=sum(1 for r in site.routes if r.kind == "feed"))
     progress("rendering", 0, len(site.routes))
