@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cache import EntryCache, Manifest, digest, salt
-from .config import load_config
+from .config import CONFIG_FILE, load_config
 from .errors import BuildFailed, ErrorList, SourceError
 from .parallel import Outcome, RenderFailed, default_jobs, read_many, render_many
 from .render import Renderer
@@ -79,9 +79,11 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
     errors.extend(discover_errors)
 
     # 3. Read each entry: a pure function of its bytes and the config, cached by their digest.
+    config_bytes = (site_dir / CONFIG_FILE).read_bytes()  # every digest includes it
     cache = EntryCache(site_dir) if use_cache else None
     try:
-        entries, read_errors, warnings, cached = _read_entries(site_dir, config, sources, cache, jobs, progress)
+        entries, read_errors, warnings, cached = _read_entries(site_dir, config, config_bytes, sources, cache, jobs,
+                                                               progress)
     finally:
         if cache is not None:
             cache.close()
@@ -99,7 +101,7 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
         raise BuildFailed(errors.sorted())
 
     # 5-6. Render what changed into a new tree beside the output; swap it in only when all succeeded.
-    renderer = Renderer(site, site_dir, config_bytes=(site_dir / "site.yaml").read_bytes())
+    renderer = Renderer(site, site_dir, config_bytes=config_bytes)
     report = BuildReport(entries=len(site.entries), out_dir=out_dir, warnings=sorted(set(warnings)), cached=cached,
                          pages=sum(1 for r in site.routes if r.path.endswith(".html")),
                          feeds=sum(1 for r in site.routes if r.kind == "feed"))
@@ -114,9 +116,9 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
     return report
 
 
-def _read_entries(site_dir: Path, config, sources, cache, jobs: int, progress):
+def _read_entries(site_dir: Path, config, config_bytes: bytes, sources, cache, jobs: int, progress):
     """Every source read from the cache or parsed (in parallel); returns entries, errors, warnings, cache hits."""
-    config_salt = salt((site_dir / "site.yaml").read_bytes())
+    config_salt = salt(config_bytes)
     max_bytes = config.limits.max_file_mb * 1_000_000
     errors: list[SourceError] = []
     keyed = []

@@ -14,7 +14,6 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from . import build as build_module
 from .build import InternalError, build
 from .errors import BuildFailed, summary_line
 from .progress import Progress

@@ -21,7 +21,7 @@ from .schema import (Problem, When, boolean, choice, integer, key, list_of, opti
 from .schema import text as string  # Post has a field named 'text'
 from .schema import url as url_value  # Source has a field named 'url'
 from .sources import SourceFile
-from .urls import SLUG_RE, slugify
+from .urls import SLUG_RE, normalise_alias, slugify
 from .yamlsrc import Node
 
 PLATFORMS = ("twitter", "x", "mastodon", "bluesky", "instagram", "facebook")
@@ -99,7 +99,6 @@ def _slug(node: Node, ctx=None) -> str:
 
 
 def _alias(node: Node, ctx=None) -> str:
-    from .urls import normalise_alias
     value = text(node).strip()
     if normalise_alias(value) is None:
         raise Invalid(f"'{value}' is not a site path", "write a path from the site root, e.g. /2017/10/old-page/")
@@ -406,9 +405,3 @@ def first_paragraph_text(body_html: str) -> str:
         return plain
     cut = plain[:SUMMARY_LIMIT].rsplit(" ", 1)[0]
     return cut.rstrip(",;:.") + "…"
-
-
-def field_docs() -> list[tuple[str, str, str]]:
-    from .schema import docs
-    return docs(FrontMatter)
-

@@ -37,9 +37,6 @@ class ErrorList:
 
     errors: list[SourceError] = field(default_factory=list)
 
-    def add(self, path: str, line: int, message: str, hint: str = "") -> None:
-        self.errors.append(SourceError(path, line, message, hint))
-
     def extend(self, errors) -> None:
         self.errors.extend(errors)
 

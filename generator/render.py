@@ -19,6 +19,7 @@ from .cache import code_digest, digest
 
 from .errors import SourceError
 from .entries import Entry
+from . import research
 from .feeds import FeedItem, absolutize, entry_id, render_feed
 from .site import Intersection, Listing, Route, Site
 from .views import Views
@@ -326,8 +327,7 @@ class Renderer:
 
     def _research(self, route: Route) -> bytes:
         """/data/ files, /timeline/ and each entry's cite.json: see generator/research.py."""
-        from .research import render
-        return render(self, route)
+        return research.render(self, route)
 
     def _robots(self, route: Route) -> bytes:
         return f"User-agent: *\nAllow: /\n\nSitemap: {self.views.absolute('sitemap.xml')}\n".encode("utf-8")

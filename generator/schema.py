@@ -295,12 +295,3 @@ class _Reported(Invalid):
 
     def __init__(self):
         super().__init__("")
-
-
-def docs(cls) -> list[tuple[str, str, str]]:
-    """(key, default, doc) for each key of a record: used to write the reference docs."""
-    rows = []
-    for f in dataclasses.fields(cls):
-        default = "required" if f.metadata.get("required") else repr(f.default)
-        rows.append((f.name, default, f.metadata.get("doc", "")))
-    return rows

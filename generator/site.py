@@ -240,13 +240,15 @@ def _privacy_errors(handles: dict[str, str], entries: list[Entry]) -> list[Sourc
         if meta.source:
             prose.append(meta.source.title)
             urls += [meta.source.url, meta.source.archived_url]
-        lowered = "\0".join(t.lower() for t in prose + urls if t)
+        prose_text = "\0".join(t.lower() for t in prose if t)
+        url_text = "\0".join(u.lower() for u in urls if u)
+        lowered = prose_text + "\0" + url_text
         candidates = [h for word in by_first_word.keys() & set(_WORD.findall(lowered)) for h in by_first_word[word]]
         found_here = []
         for handle in sorted(candidates):
             forms = "|".join(re.escape(form) for form in _handle_forms(handle))
-            in_prose = re.search(r"(?<![\w@])(?:%s)(?!\w)" % forms, "\0".join(t.lower() for t in prose if t))
-            in_urls = re.search(r"(?<!\w)(?:%s)(?!\w)" % forms, "\0".join(u.lower() for u in urls if u))
+            in_prose = re.search(r"(?<![\w@])(?:%s)(?!\w)" % forms, prose_text)
+            in_urls = re.search(r"(?<!\w)(?:%s)(?!\w)" % forms, url_text)
             if in_prose or in_urls:
                 found_here.append(handle)
         for found in found_here:

@@ -44,12 +44,6 @@ class Node:
     def get(self, key: str) -> "Node | None":
         return self.value.get(key) if self.kind == "map" else None
 
-    def to_python(self) -> Any:
-        if self.kind == "map":
-            return {k: v.to_python() for k, v in self.value.items()}
-        if self.kind == "seq":
-            return [v.to_python() for v in self.value]
-        return self.value
 
 
 def describe_yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str, str]:

@@ -45,7 +45,7 @@ def test_every_listing_has_three_feeds_that_parse(build_site):
             parse(out / listing / name)
         page = (out / listing / "index.html").read_text()
         for name in FEEDS:
-            assert f'<link rel="alternate" type="' in page and f'href="/{listing}{name}"' in page
+            assert '<link rel="alternate" type="' in page and f'href="/{listing}{name}"' in page
 
 
 def test_items_newest_first_limited_with_absolute_links(build_site):

@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from conftest import BASE_CONFIG, entry, read, run, tree
+from conftest import entry, read, run, tree
 
 from generator.research import DAYS_LIMIT, WEEKS_LIMIT, period_unit
 
