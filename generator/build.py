@@ -11,20 +11,21 @@ Stages 3 and 5 are cached (generator/cache.py) and run in a process pool
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .cache import EntryCache, Manifest, digest, salt
+from .cache import CACHE_DIR, EntryCache, Manifest, digest, salt
 from .config import CONFIG_FILE, load_config
-from .errors import BuildFailed, ErrorList, SourceError
+from .errors import BuildFailed, Code, ErrorList, SourceError
 from .parallel import Outcome, RenderFailed, default_jobs, read_many, render_many
 from .render import Renderer
 from .search import INDEX_DIR, build_index
 from .site import assemble
-from .sources import discover
+from .sources import Unreadable, discover, read_regular
 from .urls import slugify
-from .writer import OutputTree, check_target, locked
+from .writer import OutputTree, WriteFailed, check_target, locked, output_error
 
 
 @dataclass
@@ -88,13 +89,14 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
         if cache is not None:
             cache.close()
     errors.extend(read_errors)
-    failed_slugs = {slugify(s.name) for s in sources} - {e.slug for e in entries} if read_errors else set()
+    read = {e.path for e in entries}
+    failed = {s.path: _possible_slugs(site_dir, s) for s in sources if s.path not in read}
 
     # 4. Assemble: URLs, taxonomies, cross-references, collisions. Always in full: it is cheap.
+    # An entry that failed to read is still known by its path and slugs: what points at it is no second error.
     progress("assembling")
-    site, site_errors = assemble(config, sources, entries, drafts=drafts)
-    # A responds_to naming an entry that failed to read is not a second problem.
-    errors.extend(e for e in site_errors if not _about_failed(e.message, failed_slugs))
+    site, site_errors = assemble(config, sources, entries, drafts=drafts, failed=failed)
+    errors.extend(site_errors)
     if strict:
         errors.extend(warnings)
     if errors:
@@ -123,14 +125,16 @@ def _read_entries(site_dir: Path, config, config_bytes: bytes, sources, cache, j
     errors: list[SourceError] = []
     keyed = []
     for source in sources:
-        path = site_dir / source.path
-        size = path.stat().st_size
-        if size > max_bytes:
-            errors.append(SourceError(source.path, 0, f"the file is {size / 1e6:.1f} MB, over the limit of "
-                                      f"{config.limits.max_file_mb} MB",
-                                      "split it, or raise limits.max_file_mb in site.yaml"))
+        try:
+            raw = read_regular(site_dir / source.path, max_bytes)
+        except Unreadable as exc:
+            if exc.size:
+                errors.append(SourceError(source.path, 0, f"the file is {exc.size / 1e6:.1f} MB, over the limit of "
+                                          f"{config.limits.max_file_mb} MB",
+                                          "split it, or raise limits.max_file_mb in site.yaml", code=Code.LIMIT))
+            else:
+                errors.append(SourceError(source.path, 0, exc.message, exc.hint, code=Code.FILE))
             continue
-        raw = path.read_bytes()
         keyed.append((digest(config_salt, source.path, "\n".join(source.bundle_files), raw), source, raw))
     hits = cache.get_many([key for key, _, _ in keyed]) if cache is not None else {}
     misses = [(source, raw) for key, source, raw in keyed if key not in hits]
@@ -172,44 +176,107 @@ def _render(renderer: Renderer, old, root, jobs: int, progress):
 def _render_and_write(site_dir: Path, out_dir: Path, renderer: Renderer, jobs: int, use_cache: bool, progress):
     """Render changed routes into a new tree, link unchanged files from the old one, swap.
 
+    Every step that can fail (rendering, writing, the search index, the manifest)
+    runs before the swap: a build that fails leaves the output folder as it was.
     When no file's bytes changed and no file came or went, the output folder is
     left exactly as it is: a build with no change writes nothing.
     """
     manifest = Manifest(site_dir, out_dir)
-    old = manifest.load(out_dir) if use_cache else {}
-    search = renderer.site.config.search
-    tree = OutputTree(out_dir)
     try:
+        tree = OutputTree(out_dir)
+    except WriteFailed as failed:
+        raise BuildFailed([output_error(out_dir, failed)]) from None
+    try:
+        old = manifest.load(out_dir, tree.file_mode) if use_cache else {}
         outcomes = _render(renderer, old, tree.root, jobs, progress)
         written = [o for o in outcomes if o.written]
+        search = renderer.site.config.search
         expected = {o.path for o in outcomes} | ({p for p in old if p.startswith(INDEX_DIR + "/")} if search else set())
         if written or set(old) != expected or not tree.matches(old):
             tree.link_unchanged([o.path for o in outcomes if not o.written])
             if search:
                 progress("indexing for search")
-                index = build_index(tree.root, out_dir, old)
+                index = build_index(tree.root, out_dir, old, dir_mode=tree.dir_mode, file_mode=tree.file_mode,
+                                    timeout=renderer.site.config.limits.search_timeout)
                 outcomes += index
                 written += [o for o in index if o.written]
+            # Inodes and mtimes survive the rename: the manifest is made from the new tree, before the swap.
+            if use_cache:
+                manifest.prepare(tree.records(outcomes))
+            # Every byte of the new tree is final here: the privacy gate is the last step before the swap.
+            gate = _publish_gate(site_dir, out_dir, renderer.site, tree.root, [o.path for o in outcomes],
+                                 {o.path for o in written}, use_cache)
             tree.commit()
+            _record_gate(gate, renderer.site)
         else:
             # Nothing changed: the search index stays as it is, and so do its records.
             outcomes += [Outcome(path, "", record.sha, False) for path, record in old.items()
                          if path.startswith(INDEX_DIR + "/")]
-        records = tree.records(outcomes)
+            # The published files are scanned again only if the private people changed since they were.
+            _record_gate(_publish_gate(site_dir, out_dir, renderer.site, out_dir, [o.path for o in outcomes],
+                                       set(), use_cache), renderer.site)
+            if use_cache:
+                manifest.prepare(tree.records(outcomes, new=False))
         if use_cache:
-            manifest.save(records)
+            manifest.install()
         return len(written), sum(o.size for o in written)
+    except WriteFailed as failed:
+        raise BuildFailed([output_error(out_dir, failed)]) from None
     finally:
+        manifest.discard()
         tree.discard()
 
 
 def _config_warnings(config) -> list[SourceError]:
     if config.markdown.unsafe_html:
         return [SourceError("site.yaml", 0, "warning: markdown.unsafe_html is true: raw HTML in bodies is not "
-                            "sanitised", "use it only if every editor is trusted")]
+                            "sanitised", "use it only if every editor is trusted", code=Code.WARNING)]
     return []
 
 
-def _about_failed(message: str, failed_slugs: set[str]) -> bool:
-    return message.startswith("responds_to: no entry has the slug") and any(
-        f"'{slug}'" in message for slug in failed_slugs)
+def _publish_gate(site_dir: Path, out_dir: Path, site, root: Path, paths: list[str], written: set[str],
+                  use_cache: bool) -> Path | None:
+    """The last step before the swap: no path or byte about to be published holds a private handle.
+
+    Files whose bytes are unchanged were scanned by the last build, under the same
+    private people (a digest of them is kept beside the cache); when the people
+    change, every file is scanned again. Raises BuildFailed on a hit; returns the
+    file to record the people's digest in once the new tree is published.
+    """
+    privacy = site.privacy
+    if not privacy:
+        return None
+    key_file = site_dir / CACHE_DIR / f"gate-{digest(str(out_dir.resolve()))[:16]}"
+    try:
+        scanned_before = use_cache and key_file.read_text(encoding="ascii") == digest(privacy.key())
+    except OSError:
+        scanned_before = False
+    errors = privacy.gate(root, paths, written if scanned_before else set(paths), site.entries)
+    if errors:
+        raise BuildFailed(sorted(errors))
+    return key_file if use_cache else None
+
+
+def _record_gate(key_file: Path | None, site) -> None:
+    """After the swap: the people the published files were scanned for. Losing it only costs a rescan."""
+    if key_file is None:
+        return
+    try:
+        key_file.parent.mkdir(exist_ok=True)
+        key_file.write_text(digest(site.privacy.key()), encoding="ascii")
+    except OSError:
+        pass
+
+
+_SLUG_LINE = re.compile(rb"^slug:[ \t]*[\"']?([a-z0-9]+(?:-[a-z0-9]+)*)[\"']?[ \t]*$", re.M)
+
+
+def _possible_slugs(site_dir: Path, source) -> set[str]:
+    """The slugs an unreadable entry may have had: its file name's, and a `slug:` line if it has one."""
+    slugs = {slugify(source.name)}
+    try:
+        head = read_regular(site_dir / source.path, 100_000_000)[:65536]
+    except Unreadable:
+        return slugs
+    slugs.update(match.decode("ascii") for match in _SLUG_LINE.findall(head))
+    return slugs

@@ -17,6 +17,7 @@ import hashlib
 import os
 import pickle
 import sqlite3
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,18 +72,11 @@ class EntryCache:
 
     def _reset(self) -> None:
         """A corrupt or unreadable cache is thrown away: it must never be the cause of a wrong site."""
-        if self.db is not None:
-            self.db.close()
-        self.db = None
-        for suffix in ("", "-wal", "-shm"):
-            try:
-                os.unlink(str(self.path) + suffix)
-            except OSError:
-                pass
+        self._disable()
         try:
             self._open()
         except (OSError, sqlite3.Error):
-            self.db = None  # build without a cache
+            self._disable()  # build without a cache
 
     def get_many(self, keys: list[str]) -> dict[str, object]:
         if self.db is None or not keys:
@@ -108,8 +102,8 @@ class EntryCache:
             self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
                                 [(key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)) for key, value in items])
             self.db.execute("COMMIT")
-        except sqlite3.Error:
-            self._reset()
+        except (sqlite3.Error, OSError, pickle.PicklingError):
+            self._disable()
 
     def prune(self, keep: set[str]) -> None:
         """Forget entries no longer in the site, so the cache does not grow forever."""
@@ -121,12 +115,27 @@ class EntryCache:
                 self.db.execute("BEGIN")
                 self.db.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in stale])
                 self.db.execute("COMMIT")
-        except sqlite3.Error:
-            self._reset()
+        except (sqlite3.Error, OSError):
+            self._disable()
 
     def close(self) -> None:
         if self.db is not None:
-            self.db.close()
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                self._disable()
+
+    def _disable(self) -> None:
+        """A cache that cannot be written (a full disk, a read-only folder) is dropped, never half-trusted:
+        the build goes on without it, and the next one rebuilds it."""
+        db, self.db = self.db, None
+        if db is not None:
+            try:
+                db.close()
+            except sqlite3.Error:
+                pass
+        for suffix in ("", "-wal", "-shm"):
+            _unlink(Path(str(self.path) + suffix))
 
 
 @dataclass(frozen=True)
@@ -143,15 +152,20 @@ class Record:
 
 
 class Manifest:
-    """The output folder's files as the last build wrote them, checked against the disk before use."""
+    """The output folder's files as the last build wrote them, checked against the disk before use.
+
+    Like every cache, it may fail to be written (a full disk, a read-only site
+    folder): the build goes on, and the next one is a full build.
+    """
 
     def __init__(self, site_dir: Path, out_dir: Path):
         name = digest(str(out_dir.resolve()))[:16]
         self.path = site_dir / CACHE_DIR / f"manifest-{name}.pickle"
-        self.records: dict[str, Record] = {}
+        self.pending: Path | None = None
+        """The new manifest, written by prepare() and put in place by install()."""
 
-    def load(self, out_dir: Path) -> dict[str, Record]:
-        """The records whose file is still exactly as written (size, mtime and inode match)."""
+    def load(self, out_dir: Path, file_mode: int) -> dict[str, Record]:
+        """The records whose file is still exactly as written (size, mtime, inode and mode match)."""
         try:
             with open(self.path, "rb") as handle:
                 stored = pickle.load(handle)
@@ -165,13 +179,44 @@ class Manifest:
                 st = os.stat(out_dir / rel)
             except OSError:
                 continue
-            if (st.st_size, st.st_mtime_ns, st.st_ino) == (record.size, record.mtime_ns, record.inode):
+            # A file of another mode (an older build, another umask) is written anew rather than kept.
+            if (st.st_size, st.st_mtime_ns, st.st_ino, stat.S_IMODE(st.st_mode)) == (
+                    record.size, record.mtime_ns, record.inode, file_mode):
                 valid[rel] = record
         return valid
 
-    def save(self, records: dict[str, Record]) -> None:
-        self.path.parent.mkdir(exist_ok=True)
-        temp = self.path.with_suffix(f".tmp-{os.getpid()}")
-        with open(temp, "wb") as handle:
-            pickle.dump({"schema": SCHEMA, "records": records}, handle, pickle.HIGHEST_PROTOCOL)
-        os.replace(temp, self.path)
+    def prepare(self, records: dict[str, Record]) -> None:
+        """Write the new manifest beside the old one, before the output is swapped."""
+        temp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            with open(temp, "wb") as handle:
+                pickle.dump({"schema": SCHEMA, "records": records}, handle, pickle.HIGHEST_PROTOCOL)
+            self.pending = temp
+        except (OSError, pickle.PicklingError):
+            _unlink(temp)
+            self.pending = None
+
+    def install(self) -> None:
+        """Put the prepared manifest in place, after the swap; without one, forget the old (it is stale)."""
+        if self.pending is not None:
+            try:
+                os.replace(self.pending, self.path)
+                self.pending = None
+                return
+            except OSError:
+                self.discard()
+        _unlink(self.path)
+
+    def discard(self) -> None:
+        """Remove a prepared manifest that was not installed (the build failed)."""
+        if self.pending is not None:
+            _unlink(self.pending)
+            self.pending = None
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -166,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"chorus: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_CONTENT
+    except Exception as exc:  # a bug of ours: one line and how to report it, never a traceback
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+        print(f"chorus: internal error: {message} (run with --debug for details, and please report it)",
+              file=sys.stderr)
+        return EXIT_CONTENT
 
 
 def _build(progress: Progress, *args, **kwargs):

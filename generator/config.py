@@ -12,11 +12,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import yamlsrc
-from .errors import Invalid, SourceError, did_you_mean
-from .schema import Problem, boolean, key, list_of, mapping_of, optional_text, positive_int, read_record, record, text
+from .errors import Code, Invalid, SourceError, did_you_mean
+from .schema import (Problem, between, boolean, key, language_tag, list_of, mapping_of, optional_text, positive_int,
+                     read_record, record, text)
+from .sources import Unreadable, read_regular
 from .yamlsrc import Node
 
 CONFIG_FILE = "site.yaml"
+MAX_CONFIG_BYTES = 10_000_000
+"""site.yaml holds settings, never content: a larger file is a mistake."""
 
 
 def _absolute_base(node: Node, ctx=None) -> str:
@@ -46,7 +50,7 @@ class Term:
     title: str = key("The name shown to visitors.", text)
     aliases: tuple[str, ...] = key("Other names editors may write for this term; they mean the same term.",
                                    list_of(_term_name), ())
-    lang: str = key("BCP 47 language of the term's title, when not the site's.", text, "")
+    lang: str = key("BCP 47 language of the term's title, when not the site's.", language_tag, "")
 
 
 @dataclass(frozen=True)
@@ -107,9 +111,29 @@ class Markdown:
 
 @dataclass(frozen=True)
 class Limits:
-    """Limits that protect the machine from a runaway file."""
+    """Limits that protect the machine from a runaway file: each is checked when the file is read.
 
-    max_file_mb: int = key("The largest entry file read, in megabytes; a larger one is an error.", positive_int, 10)
+    Every limit has a ceiling of its own, so that site.yaml cannot ask for a build
+    that never ends either.
+    """
+
+    max_file_mb: int = key("The largest entry file read, in megabytes; a larger one is an error.",
+                           between(1, 10_000), 10)
+    parts_total: int = key("The largest `parts_total` a thread may declare, and the largest post number `n`.",
+                           between(1, 100_000), 1000)
+    posts_per_thread: int = key("The most posts a thread's `posts` may list.", between(1, 100_000), 1000)
+    aliases_per_entry: int = key("The most `aliases` an entry may have (each is a page).", between(1, 10_000), 50)
+    tags_per_entry: int = key("The most `tags` an entry may have (each may be a page with feeds).",
+                              between(1, 10_000), 100)
+    media_per_post: int = key("The most `media` items a post may have.", between(1, 1000), 20)
+    embeds_per_body: int = key("The most ```post, ```tweet and ```thread blocks a body may hold.",
+                               between(1, 10_000), 100)
+    title_chars: int = key("The longest `title`, in characters (it is repeated in listings and feeds).",
+                           between(1, 100_000), 500)
+    summary_chars: int = key("The longest `summary`, in characters (it is repeated in listings and feeds).",
+                             between(1, 100_000), 2000)
+    search_timeout: int = key("How many seconds the search indexer may run before the build stops with an error.",
+                              between(1, 86_400), 600)
 
 
 @dataclass(frozen=True)
@@ -128,7 +152,7 @@ class SiteConfig:
     base_url: str = key("The absolute URL the site is served at; used for feeds, the sitemap and canonical links.",
                         _absolute_base)
     description: str = key("One or two sentences shown on the home page and in feeds.", optional_text, "")
-    language: str = key("BCP 47 language of the archive; entries may override it with `lang`.", text, "en")
+    language: str = key("BCP 47 language of the archive; entries may override it with `lang`.", language_tag, "en")
     timezone: str = key("IANA timezone for dates given without an offset, and for showing and grouping dates.",
                         _timezone, "UTC")
     taxonomies: Taxonomies = key("Tags, regions and sectors.", record(Taxonomies), Taxonomies())
@@ -164,23 +188,30 @@ class SiteConfig:
 def load_config(site_dir: Path, base_url: str | None = None) -> tuple[SiteConfig | None, list[SourceError]]:
     """Read site.yaml; returns the config, or None with the errors that prevent it."""
     path = site_dir / CONFIG_FILE
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return None, [SourceError(CONFIG_FILE, 0, "no such file in the site folder",
-                                  "create it; docs/site-yaml.md lists its keys")]
+                                  "create it; docs/site-yaml.md lists its keys", code=Code.CONFIG)]
+    try:
+        raw = read_regular(path, MAX_CONFIG_BYTES)
+    except Unreadable as exc:
+        if exc.size:
+            return None, [SourceError(CONFIG_FILE, 0, f"the file is {exc.size / 1e6:.1f} MB, over the limit of "
+                                      f"{MAX_CONFIG_BYTES // 1_000_000} MB", "keep settings only in site.yaml",
+                                      code=Code.CONFIG)]
+        return None, [SourceError(CONFIG_FILE, 0, exc.message, exc.hint, code=Code.CONFIG)]
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [SourceError(CONFIG_FILE, line, "the file is not valid UTF-8", "save it as UTF-8")]
+        return None, [SourceError(CONFIG_FILE, line, "the file is not valid UTF-8", "save it as UTF-8",
+                                  code=Code.CONFIG)]
     try:
         node = yamlsrc.load(content, 1)
     except Invalid as exc:
-        return None, [SourceError(CONFIG_FILE, exc.line or 1, exc.message, exc.hint)]
+        return None, [SourceError(CONFIG_FILE, exc.line or 1, exc.message, exc.hint, code=Code.CONFIG)]
     problems: list[Problem] = []
     config = read_record(SiteConfig, node, None, problems, missing_line=1)
-    errors = [SourceError(CONFIG_FILE, p.line, p.message, p.hint) for p in problems]
+    errors = [SourceError(CONFIG_FILE, p.line, p.message, p.hint, code=Code.CONFIG) for p in problems]
     if config is not None:
         errors += _check_vocabularies(config, node)
     if errors:
@@ -189,7 +220,7 @@ def load_config(site_dir: Path, base_url: str | None = None) -> tuple[SiteConfig
         try:
             config = dataclasses.replace(config, base_url=_absolute_base(Node("scalar", 0, base_url, base_url)))
         except Invalid as exc:
-            return None, [SourceError("--base-url", 0, exc.message, exc.hint)]
+            return None, [SourceError("--base-url", 0, exc.message, exc.hint, code=Code.CONFIG)]
     return config, []
 
 
@@ -204,7 +235,7 @@ def _check_vocabularies(config: SiteConfig, node: Node) -> list[SourceError]:
                 if alias in seen and seen[alias] != slug:
                     errors.append(SourceError(CONFIG_FILE, _line(node, "taxonomies", name, "terms", slug),
                                               f"taxonomies.{name}.terms.{slug}: '{alias}' already names '{seen[alias]}'",
-                                              "give each alias to one term only"))
+                                              "give each alias to one term only", code=Code.CONFIG))
                 seen.setdefault(alias, slug)
     return errors
 

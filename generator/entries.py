@@ -8,23 +8,24 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import yamlsrc
 from .config import SiteConfig
-from .errors import Invalid, SourceError, did_you_mean
-from .embeds import Embed, extract
+from .errors import Code, Invalid, SourceError, did_you_mean
+from .privacy import drop_identity
+from .embeds import MARKER_RE, Embed, extract
 from .frontmatter import split
 from .markup import MarkdownRenderer
-from .schema import (Problem, When, boolean, choice, integer, key, list_of, optional_text,
-                     positive_int, read_record, record, text, url, when, clean_text)
+from .platforms import PLATFORMS, platform_of
+from .schema import (Problem, When, abridged, at_most, between, boolean, choice, distinct, key, language_tag,
+                     list_of, read_record, record, short_text, text, up_to, url, when, clean_text)
 from .schema import text as string  # Post has a field named 'text'
 from .schema import url as url_value  # Source has a field named 'url'
 from .sources import SourceFile
-from .urls import SLUG_RE, normalise_alias, slugify
+from .urls import MAX_SLUG, SLUG_RE, normalise_alias, slugify
 from .yamlsrc import Node
 
-PLATFORMS = ("twitter", "x", "mastodon", "bluesky", "instagram", "facebook")
 STATUSES = ("live", "deleted", "protected", "suspended", "unknown")
 
 
@@ -58,7 +59,10 @@ def _tag(node: Node, ctx=None) -> Tag:
     display = text(node).strip().lstrip("#").strip()
     term_key = slugify(display)
     if not term_key:
-        raise Invalid(f"'{node.text}' is not a usable tag", "write a tag with letters or digits")
+        raise Invalid(f"'{abridged(node.text)}' is not a usable tag", "write a tag with letters or digits")
+    if len(term_key) > MAX_SLUG:
+        raise Invalid(f"the tag is {len(term_key)} characters long once made a URL, over {MAX_SLUG}",
+                      "shorten it")
     return Tag(term_key, display)
 
 
@@ -72,7 +76,7 @@ def _vocabulary(taxonomy: str):
             hint = did_you_mean(written, names) or (
                 "expected one of: " + ", ".join(s for s, _ in vocabulary.terms) if vocabulary.terms
                 else f"add taxonomies.{taxonomy}.terms to site.yaml")
-            raise Invalid(f"'{written}' is not a {taxonomy[:-1]} in site.yaml", hint)
+            raise Invalid(f"'{abridged(written)}' is not a {taxonomy[:-1]} in site.yaml", hint)
         return slug
     return parse_term
 
@@ -86,22 +90,25 @@ def _warning(node: Node, ctx) -> str:
     label = names.get(written.lower()) or names.get(slugify(written))
     if label is None:
         hint = did_you_mean(written, names) or "expected one of: " + ", ".join(s for s, _ in ctx.config.content_warnings)
-        raise Invalid(f"'{written}' is not a content warning in site.yaml", hint)
+        raise Invalid(f"'{abridged(written)}' is not a content warning in site.yaml", hint)
     return label
 
 
 def _slug(node: Node, ctx=None) -> str:
     value = text(node)
     if not SLUG_RE.match(value):
-        raise Invalid(f"'{value}' is not a valid slug",
-                      f"use lowercase a-z, 0-9 and '-', e.g. '{slugify(value) or 'my-entry'}'")
+        raise Invalid(f"'{abridged(value)}' is not a valid slug",
+                      f"use lowercase a-z, 0-9 and '-', e.g. '{slugify(value)[:MAX_SLUG] or 'my-entry'}'")
+    if len(value) > MAX_SLUG:
+        raise Invalid(f"the slug is {len(value)} characters long, over {MAX_SLUG}", "shorten it")
     return value
 
 
 def _alias(node: Node, ctx=None) -> str:
     value = text(node).strip()
     if normalise_alias(value) is None:
-        raise Invalid(f"'{value}' is not a site path", "write a path from the site root, e.g. /2017/10/old-page/")
+        raise Invalid(f"'{abridged(value)}' is not a site path",
+                      "write a path from the site root, e.g. /2017/10/old-page/")
     return value
 
 
@@ -158,11 +165,12 @@ def _media_src(node: Node, ctx=None) -> str:
     value = text(node).strip()
     if re.match(r"^[a-z][a-z0-9+.-]*:", value, re.I):
         if not re.match(r"^https?://[^/\s]+", value, re.I):
-            raise Invalid(f"'{value}' is not an http or https URL",
+            raise Invalid(f"'{abridged(value)}' is not an http or https URL",
                           "write a file name from the entry's bundle, or an https:// URL")
         return url(node, ctx)
     if value.startswith("/") or "\\" in value:
-        raise Invalid(f"'{value}' is not a file in the entry's bundle", "write a path relative to the entry's folder")
+        raise Invalid(f"'{abridged(value)}' is not a file in the entry's bundle",
+                      "write a path relative to the entry's folder")
     return value
 
 
@@ -174,11 +182,19 @@ class Media:
     alt: str = key("Text describing the image for people who cannot see it (required).", text)
 
 
+POST_ID_MAX = 200
+"""Longer than any platform's id (a Bluesky at:// URI is under 150 characters)."""
+
+
 def _post_id(node: Node, ctx=None) -> str:
     if node.kind == "scalar" and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        raise Invalid(f"the id {node.text} is written as a number",
-                      f"quote it, id: \"{node.text}\", since YAML numbers lose digits")
-    return text(node)
+        raise Invalid(f"the id {abridged(node.text)} is written as a number",
+                      f"quote it, id: \"{abridged(node.text)}\", since YAML numbers lose digits")
+    value = text(node).strip()
+    if len(value) > POST_ID_MAX or any(c.isspace() or not c.isprintable() for c in value):
+        raise Invalid(f"'{abridged(value)}' is not a post id", f"copy the id from the post's URL: at most "
+                      f"{POST_ID_MAX} characters, without spaces or line breaks")
+    return value
 
 
 @dataclass(frozen=True)
@@ -186,12 +202,14 @@ class Post:
     """One archived post, from a thread's `posts` or a ```post block."""
 
     text: str = key("The post's text as published.", string)
-    n: int | None = key("Its position in the thread, when known.", positive_int, None)
+    n: int | None = key("Its position in the thread, when known (at most limits.parts_total).", up_to("parts_total"),
+                        None)
     id: str = key("The platform's id, as a quoted string.", _post_id, "")
     url: str = key("The post's URL on the platform; never shown when its author is private.", url, "")
     date: When | None = key("When it was posted.", when, None)
-    lang: str = key("BCP 47 language of the text.", string, "")
-    media: tuple[Media, ...] = key("Images, each {src, alt}.", list_of(record(Media)), ())
+    lang: str = key("BCP 47 language of the text.", language_tag, "")
+    media: tuple[Media, ...] = key("Images, each {src, alt}.", at_most("media_per_post", "images",
+                                                                        list_of(record(Media))), ())
     status: str = key("live, deleted, protected, suspended or unknown.", choice(STATUSES), "unknown")
 
 
@@ -199,7 +217,7 @@ class Post:
 class PostBlock(Post):
     """A ```post block: one post with its platform and author, embedded in a body."""
 
-    platform: str = key("Where it was posted.", choice(PLATFORMS), "", required=True)
+    platform: str = key("Where it was posted; default: read from its url.", choice(PLATFORMS), "")
     author: Person | None = key("Its author: {name, handle, url, private}.", _person, None, required=True)
 
 
@@ -207,36 +225,41 @@ class PostBlock(Post):
 class FrontMatter:
     """The keys an entry's front matter may have. Any other key is an error."""
 
-    title: str = key("The entry's title.", text)
+    title: str = key("The entry's title.", short_text("title_chars"))
     date: When = key("Date, or ISO 8601 date-time with offset, of first publication.", when)
     updated: When | None = key("When it was last changed.", when, None)
     slug: str = key("The URL name; default: the file name, transliterated.", _slug, "")
-    summary: str = key("A sentence or two for listings and feeds; default: the first paragraph.", optional_text, "")
+    summary: str = key("A sentence or two for listings and feeds; default: the first paragraph.",
+                       short_text("summary_chars", optional=True), "")
     authors: tuple[Author, ...] = key("Names, or {name, url} mappings. A take needs at least one.",
                                       list_of(_author), ())
-    tags: tuple[Tag, ...] = key("Free tags; '#' is stripped and case is ignored.", list_of(_tag), ())
-    regions: tuple[str, ...] = key("Regions from site.yaml.", list_of(_vocabulary("regions")), ())
-    sectors: tuple[str, ...] = key("Sectors from site.yaml.", list_of(_vocabulary("sectors")), ())
-    lang: str = key("BCP 47 language; default: the site's.", text, "")
+    tags: tuple[Tag, ...] = key("Free tags; '#' is stripped and case is ignored.",
+                                at_most("tags_per_entry", "tags", distinct(list_of(_tag), lambda t: t.key)), ())
+    regions: tuple[str, ...] = key("Regions from site.yaml.", distinct(list_of(_vocabulary("regions"))), ())
+    sectors: tuple[str, ...] = key("Sectors from site.yaml.", distinct(list_of(_vocabulary("sectors"))), ())
+    lang: str = key("BCP 47 language; default: the site's.", language_tag, "")
     content_warnings: tuple[str, ...] = key("Shown before the body and in feeds; from site.yaml's vocabulary if it "
-                                            "has one.", list_of(_warning), ())
+                                            "has one.", distinct(list_of(_warning)), ())
     content_warnings_collapse: bool = key("Hide the body behind the warning until the reader opens it.", boolean,
                                           True)
     source: Source | None = key("Provenance of material first published elsewhere.", record(Source), None)
-    responds_to: tuple[str, ...] = key("Slugs of the articles a take responds to.", list_of(_slug), ())
+    responds_to: tuple[str, ...] = key("Slugs of the articles a take responds to.", distinct(list_of(_slug)), ())
     aliases: tuple[str, ...] = key("Old paths that must keep working (/2017/10/old/ or /old.html).",
-                                   list_of(_alias), ())
+                                   at_most("aliases_per_entry", "aliases", list_of(_alias)), ())
     featured: bool = key("List first on the home page.", boolean, False)
     draft: bool = key("Built only with --drafts.", boolean, False)
     withdrawn: Withdrawal | None = key("A takedown: {date, reason}.", record(Withdrawal), None)
-    weight: int = key("Order in the navigation (pages only; lower first).", integer, 0, only="page")
-    platform: str = key("Where the thread was posted.", choice(PLATFORMS), "", only="thread",
-                    required=True)
+    weight: int = key("Order in the navigation (pages only; lower first).", between(-1_000_000, 1_000_000), 0,
+                      only="page")
+    platform: str = key("Where the thread was posted; default: read from its posts' URLs when they all agree.",
+                        choice(PLATFORMS), "", only="thread")
     author: Person | None = key("The thread's author: {name, handle, url, private}.", _person, None,
                                 only="thread", required=True)
-    parts_total: int | None = key("How many parts the thread had, when known.", positive_int, None, only="thread")
-    posts: tuple[Post, ...] = key("The archived posts, in order.", list_of(record(Post)), (),
-                                 only="thread", required=True)
+    parts_total: int | None = key("How many parts the thread had, when known (at most limits.parts_total).",
+                                  up_to("parts_total"), None, only="thread")
+    posts: tuple[Post, ...] = key("The archived posts, in order.",
+                                  at_most("posts_per_thread", "posts", list_of(record(Post))), (),
+                                  only="thread", required=True)
 
 
 PAGE_UNUSED = {"tags", "regions", "sectors", "featured", "responds_to"}
@@ -278,6 +301,8 @@ class Entry:
     """Problems that do not stop the build (errors with --strict)."""
     digest: str = ""
     """Digest of the file, its path, site.yaml and the generator version: what the cache keys it by."""
+    body_line: int = 1
+    """File line of the body's first line."""
 
     @property
     def path(self) -> str:
@@ -290,40 +315,46 @@ class Entry:
 def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
                markdown: MarkdownRenderer) -> tuple[Entry | None, list[SourceError]]:
     """Parse and render one entry file."""
-    def fail(line: int, message: str, hint: str = "") -> tuple[None, list[SourceError]]:
-        return None, [SourceError(source.path, line, message, hint)]
+    def fail(line: int, message: str, hint: str, code: Code) -> tuple[None, list[SourceError]]:
+        return None, [SourceError(source.path, line, message, hint, code=code)]
 
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return fail(raw[: exc.start].count(b"\n") + 1, "the file is not valid UTF-8",
-                    "save it with the UTF-8 encoding")
+                    "save it with the UTF-8 encoding", Code.FILE)
     content = clean_text(content.replace("\r\n", "\n"))
     try:
         parts = split(content)
         node = yamlsrc.load(parts.yaml, parts.yaml_line)
     except Invalid as exc:
-        return fail(exc.line or 1, exc.message, exc.hint)
+        return fail(exc.line or 1, exc.message, exc.hint, Code.SYNTAX)
 
     problems: list[Problem] = []
     context = ReadContext(config)
     meta = read_record(FrontMatter, node, context, problems, missing_line=1, kind=source.kind)
     if meta is not None:
         problems += _kind_rules(source, meta, node)
+        meta = _thread_platform(meta, problems)
     default_slug = slugify(source.name)
     if meta is not None and not meta.slug and not default_slug:
         problems.append(Problem(1, f"no slug can be made from the file name '{source.name}'",
                                 "add 'slug: my-entry' to the front matter"))
+    elif meta is not None and not meta.slug and len(default_slug) > MAX_SLUG:
+        problems.append(Problem(1, f"the slug made from the file name is {len(default_slug)} characters long, "
+                                f"over {MAX_SLUG}", "rename the file, or add a shorter 'slug:'"))
     body, embeds, embed_problems = extract(parts.body, parts.body_line, context, PostBlock)
     problems += embed_problems
     if problems:
-        return None, [SourceError(source.path, p.line, p.message, p.hint) for p in problems]
+        return None, [SourceError(source.path, p.line, p.message, p.hint, code=p.code) for p in problems]
 
     body_html = markdown.render(body)
     links, link_errors = _collect_links(source, body_html, parts.body, parts.body_line)
     summary = meta.summary or first_paragraph_text(body_html)
-    entry = Entry(source=source, kind=source.kind, slug=meta.slug or default_slug, meta=meta,
-                  body_html=body_html, summary=summary, links=links,
+    # A private author's profile and post URLs carry their handle and are never shown: they are not kept.
+    embeds = tuple(replace(e, post=drop_identity(e.post)) if e.post is not None else e for e in embeds)
+    entry = Entry(source=source, kind=source.kind, slug=meta.slug or default_slug, meta=drop_identity(meta),
+                  body_html=body_html, summary=summary, links=links, body_line=parts.body_line,
                   words=len(re.findall(r"\w+", body)) - len(embeds), embeds=embeds,
                   line_of=tuple(sorted(node.key_lines.items())) if node else (),
                   warnings=tuple(_warnings(source, meta, summary, body_html)))
@@ -334,22 +365,23 @@ def _warnings(source: SourceFile, meta: FrontMatter, summary: str, body_html: st
     warnings = []
     if not summary and not body_html.strip() and not meta.posts:
         warnings.append(SourceError(source.path, 1, "warning: the entry has no summary and an empty body",
-                                    "write its text below the front matter, or a summary"))
+                                    "write its text below the front matter, or a summary", code=Code.WARNING))
     level = 1  # the page's title is the h1
     for found in re.finditer(r"<h([1-6])[ >]", body_html):
         if int(found.group(1)) > level + 1:
             warnings.append(SourceError(source.path, 1, f"warning: a heading of level {found.group(1)} follows one of "
-                                        f"level {level}", "use ## for the body's first headings: the title is level 1"))
+                                        f"level {level}", "use ## for the body's first headings: the title is level 1",
+                                        code=Code.WARNING))
             break
         level = int(found.group(1))
     seen: set[int] = set()
     for post in meta.posts:
         if post.n and meta.parts_total and post.n > meta.parts_total:
             warnings.append(SourceError(source.path, 1, f"warning: post {post.n} is beyond parts_total "
-                                        f"({meta.parts_total})", "correct n or parts_total"))
+                                        f"({meta.parts_total})", "correct n or parts_total", code=Code.WARNING))
         if post.n and post.n in seen:
             warnings.append(SourceError(source.path, 1, f"warning: two posts are numbered {post.n}",
-                                        "give each post its own n"))
+                                        "give each post its own n", code=Code.WARNING))
         seen.add(post.n or 0)
     return warnings
 
@@ -367,6 +399,23 @@ def _kind_rules(source: SourceFile, meta: FrontMatter, node: Node) -> list[Probl
         problems.append(Problem(node.key_lines["responds_to"], "responds_to: only a take responds to articles",
                                 "move the file to content/takes/, or remove 'responds_to'"))
     return problems
+
+
+def _thread_platform(meta: FrontMatter, problems: list[Problem]) -> FrontMatter:
+    """A thread without `platform` is on the platform its posts' URLs name, when they all name the same one."""
+    if not meta.posts or meta.platform:
+        return meta
+    named = {platform_of(post.url) for post in meta.posts if post.url}
+    if len(named) == 1 and "" not in named:
+        return replace(meta, platform=named.pop())
+    if not named:
+        told = "no post has a url to read it from"
+    elif len(named - {""}) > 1:
+        told = "the posts' URLs name " + " and ".join(sorted(named - {""}))
+    else:
+        told = "a post's url names no known platform"
+    problems.append(Problem(1, f"platform: not given, and {told}", "add 'platform:', one of " + ", ".join(PLATFORMS)))
+    return meta
 
 
 LINK_RE = re.compile(r'(?:href|src)="([^"#:?]+\.md)(#[^"]*)?"')
@@ -397,10 +446,10 @@ SUMMARY_LIMIT = 300
 
 def first_paragraph_text(body_html: str) -> str:
     """The first paragraph as plain text, cut at a word near SUMMARY_LIMIT characters."""
-    match = re.search(r"<p>(?!CHORUSEMBED\d+X</p>)(.*?)</p>", body_html, re.S)
+    match = re.search(r"<p>(?!%s</p>)(?P<text>.*?)</p>" % MARKER_RE.pattern, body_html, re.S)
     if not match:
         return ""
-    plain = " ".join(html.unescape(_TAG_RE.sub("", match.group(1))).split())
+    plain = " ".join(html.unescape(_TAG_RE.sub("", MARKER_RE.sub("", match.group("text")))).split())
     if len(plain) <= SUMMARY_LIMIT:
         return plain
     cut = plain[:SUMMARY_LIMIT].rsplit(" ", 1)[0]

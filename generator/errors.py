@@ -7,7 +7,37 @@ the build stops at the end of the stage that found any, reporting them all.
 from __future__ import annotations
 
 import difflib
+import enum
 from dataclasses import dataclass, field
+
+
+class Code(enum.Enum):
+    """What kind of problem an error is. Code decides (what to suppress, what is a warning), never the text."""
+
+    CONFIG = "config"
+    """site.yaml is missing, malformed or has a bad value."""
+    SYNTAX = "syntax"
+    """An entry's front matter or an embedded block cannot be parsed (fences, YAML)."""
+    FIELD = "field"
+    """A front-matter key has a value that is not allowed."""
+    LIMIT = "limit"
+    """A size or count is over a limit of site.yaml's `limits`."""
+    FILE = "file"
+    """A file under content/ is not what an entry or bundle may hold (not regular, not UTF-8, a link out)."""
+    REFERENCE = "reference"
+    """A link, responds_to, thread block or alias names something that does not exist."""
+    COLLISION = "collision"
+    """Two things would be published at one path, or at a path the generator reserves."""
+    PRIVACY = "privacy"
+    """A private person's handle would be published."""
+    TEMPLATE = "template"
+    """A template failed to compile or render."""
+    OUTPUT = "output"
+    """The output folder cannot be written (full disk, read-only, not ours)."""
+    SEARCH = "search"
+    """The search indexer failed or timed out."""
+    WARNING = "warning"
+    """Not an error: the build goes on (an error with --strict)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -22,13 +52,22 @@ class SourceError:
     """What is wrong."""
     hint: str = ""
     """How to mend it; empty when the message says it all."""
+    code: Code = field(default=Code.FIELD, compare=False)
+    """What kind of problem it is: callers decide by this, never by the message."""
+
+    @property
+    def is_warning(self) -> bool:
+        return self.code is Code.WARNING
 
     def __str__(self) -> str:
-        # A file name may hold any character: one error must stay one line.
-        path = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in self.path)
-        where = f"{path}:{self.line}" if self.line else path
+        # Any part may quote content (a file name, a tag, a value): one error must stay one line.
+        where = f"{self.path}:{self.line}" if self.line else self.path
         text = f"{where}: {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
+        return _one_line(f"{text} ({self.hint})" if self.hint else text)
+
+
+def _one_line(text: str) -> str:
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 @dataclass
@@ -62,17 +101,24 @@ class BuildFailed(Exception):
 class Invalid(Exception):
     """A value is wrong: raised by field parsers, turned into a SourceError by the caller."""
 
-    def __init__(self, message: str, hint: str = "", line: int | None = None):
+    def __init__(self, message: str, hint: str = "", line: int | None = None, code: Code = Code.FIELD):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.line = line
+        self.code = code
+
+
+def closest(word: str, choices) -> str | None:
+    """The one of `choices` closest to `word`, or None when none is close."""
+    close = difflib.get_close_matches(str(word).lower(), sorted(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def did_you_mean(word: str, choices) -> str:
     """A hint naming the closest of `choices` to `word`, or '' when none is close."""
-    close = difflib.get_close_matches(str(word).lower(), sorted(choices), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else ""
+    close = closest(word, choices)
+    return f"did you mean '{close}'?" if close else ""
 
 
 def one_of(choices) -> str:

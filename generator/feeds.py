@@ -4,20 +4,27 @@ Every listing with feeds (the site, each kind, each term) gets all three. An
 item's id never changes for the life of the entry (see `entry_id`), its links
 are absolute, and a withdrawn entry keeps its place and id with the notice in
 place of its content, so that readers overwrite the copy they hold.
+
+Escaping has one place per kind of value: `clean` for plain text (lxml then
+escapes it as XML), `rss_description` for an RSS <description> (HTML, as every
+reader renders it), and `feed_html` for the HTML of content (RSS
+content:encoded, Atom content, JSON Feed content_html), which `FeedItem`
+applies to whatever content it is given.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import datetime
-from urllib.parse import urljoin
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .entries import Entry
+from .markup import sanitise
 from .site import Listing
 from .urls import KIND_SECTIONS
 
@@ -25,7 +32,6 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 RSS_NAMESPACES = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/"}
 # Characters XML 1.0 cannot hold: a post copied from a platform may contain them.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_URL_ATTR = re.compile(r'(\s(?:href|src|cite)=")([^"]*)(")')
 
 
 def clean(text: str) -> str:
@@ -52,14 +58,23 @@ def entry_id(entry: Entry, base_url: str) -> str:
     return base_url + original
 
 
-def absolutize(html_text: str, page_url: str) -> str:
-    """Every href, src and cite made absolute against the entry's own URL: readers have no base."""
-    def fix(match: re.Match) -> str:
-        value = match.group(2)
-        if re.match(r"^[a-z][a-z0-9+.-]*:", value, re.I):
-            return match.group(0)
-        return match.group(1) + urljoin(page_url, value.replace("&amp;", "&")).replace("&", "&amp;") + match.group(3)
-    return _URL_ATTR.sub(fix, html_text)
+def rss_description(text: str) -> str:
+    """Plain text as the HTML of an RSS <description>, which every reader renders as HTML.
+
+    HTML-escaped here and XML-escaped when written, so that a reader that
+    unescapes the XML once finds text (`&lt;img&gt;`), never an element.
+    """
+    return html.escape(clean(text), quote=False)
+
+
+def feed_html(html_text: str, page_url: str) -> str:
+    """HTML as a feed carries it: through the sanitiser, every URL absolute, nothing XML cannot hold.
+
+    Sanitised even when markdown.unsafe_html is true: that trusts the editor's
+    raw HTML on the site's own pages, not in every subscriber's reader. Relative
+    URLs are made absolute against the entry's URL, since readers have no base.
+    """
+    return sanitise(clean(html_text), base_url=page_url)
 
 
 class FeedItem:
@@ -73,17 +88,19 @@ class FeedItem:
                  "lang", "_xml")
 
     def __init__(self, id, url, title, published, updated, authors, categories, summary, content, lang):
+        """`title`, `authors`, `categories` and `summary` are plain text; `content` is HTML, sanitised here."""
         self.id, self.url, self.title = id, url, title
         self.published, self.updated = published, updated
         self.authors, self.categories = authors, categories
-        self.summary, self.content, self.lang = summary, content, lang
+        self.summary, self.lang = summary, lang
+        self.content = feed_html(content, url) if content else ""
         self._xml: dict[str, str] = {}
 
     def xml(self, kind: str) -> str:
         """The item as RSS ('feed.xml') or Atom ('atom.xml') markup."""
         cached = self._xml.get(kind)
         if cached is None:
-            entry = self._feedgen_entry()
+            entry = self._feedgen_entry(kind)
             if kind == "atom.xml":
                 element = entry.atom_entry()
                 if self.lang:
@@ -96,7 +113,7 @@ class FeedItem:
             cached = self._xml[kind] = etree.tostring(element, pretty_print=True, encoding="unicode")
         return cached
 
-    def _feedgen_entry(self) -> FeedEntry:
+    def _feedgen_entry(self, kind: str) -> FeedEntry:
         entry = FeedEntry()
         entry.load_extension("dc", atom=False, rss=True)
         entry.id(self.id)
@@ -110,9 +127,13 @@ class FeedItem:
             entry.dc.dc_creator(clean(name))
         for term, label in self.categories:
             entry.category(term=clean(term), label=clean(label))
-        entry.summary(clean(self.summary) or clean(self.title))
+        summary = clean(self.summary) or clean(self.title)
+        if kind == "atom.xml":
+            entry.summary(summary)  # Atom's default type="text": readers show it as text
+        else:
+            entry.description(rss_description(summary))  # before content, which replaces Atom's copy of it
         if self.content:
-            entry.content(clean(self.content), type="html")
+            entry.content(self.content, type="html")
         return entry
 
 
@@ -133,8 +154,8 @@ def render_feed(kind: str, listing: Listing, items: list[FeedItem], *, site_titl
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(home)
     fg.title(clean(title))
-    fg.description(clean(description or title))
-    fg.subtitle(clean(description or title))
+    # One call sets both RSS's <description> (HTML) and Atom's <subtitle> (text): each feed gets its own.
+    fg.description(rss_description(description or title) if kind == "feed.xml" else clean(description or title))
     fg.link(href=self_url, rel="self")
     fg.link(href=home, rel="alternate")  # last: feedgen makes the last link RSS's <channel><link>
     fg.language(language)

@@ -23,6 +23,7 @@ from .cache import Record, digest
 from .entries import read_entry
 from .errors import SourceError
 from .markup import MarkdownRenderer
+from .writer import WriteFailed
 
 _WORKER: dict = {}
 """This process's state as a pool worker (empty in the main process)."""
@@ -156,12 +157,17 @@ def _render_range(bounds):
 
 
 def _write(root: Path, rel: str, data: bytes) -> None:
+    """Write one file of the new tree; a failure names `rel` (raised as WriteFailed, reported by the parent
+    against the output folder, never the temporary folder)."""
     parent = rel.rpartition("/")[0]
     dirs = _WORKER["dirs"]
-    if parent and parent not in dirs:
-        (root / parent).mkdir(parents=True, exist_ok=True)
-        dirs.add(parent)
-    (root / rel).write_bytes(data)
+    try:
+        if parent and parent not in dirs:
+            (root / parent).mkdir(parents=True, exist_ok=True)
+            dirs.add(parent)
+        (root / rel).write_bytes(data)
+    except OSError as exc:
+        raise WriteFailed.of(rel, exc) from None
 
 
 class RenderFailed(Exception):

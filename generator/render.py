@@ -17,10 +17,10 @@ import jinja2
 
 from .cache import code_digest, digest
 
-from .errors import SourceError
+from .errors import Code, SourceError
 from .entries import Entry
 from . import research
-from .feeds import FeedItem, absolutize, entry_id, render_feed
+from .feeds import FeedItem, entry_id, render_feed
 from .site import Intersection, Listing, Route, Site
 from .views import Views
 
@@ -128,6 +128,13 @@ class Renderer:
             message = re.sub(r"^'[\w ]+ object' has no attribute ('\w+')$", r"no value \1 here", str(exc))
             raise TemplateProblem(SourceError(path, line, f"template error: {message}",
                                               "see docs/templates.md for the values each template receives")) from None
+        except Exception as exc:
+            # An editor's template that fails as it runs (1 // 0, a filter given the wrong value) is theirs to mend.
+            path, line = self._failing_template(name)
+            if not path.startswith(LAYOUTS_DIR + "/"):
+                raise
+            raise TemplateProblem(SourceError(path, line, f"template error: {type(exc).__name__}: {exc}",
+                                              "fix the expression on this line", code=Code.TEMPLATE)) from None
 
     def _template_path(self, name: str) -> str:
         if (self.layouts / name).is_file():
@@ -288,10 +295,9 @@ class Renderer:
                 summary = f"Content warning: {', '.join(meta.content_warnings)}. {summary}".strip()
             content = ""
             if config.feeds.full_content:
-                content = absolutize(self.template("feed_content.html", entry=view).decode("utf-8"), url).strip()
+                content = self.template("feed_content.html", entry=view).decode("utf-8").strip()
             else:
-                content = absolutize(self.template("feed_summary.html", entry=view, summary=summary).decode("utf-8"),
-                                     url).strip()
+                content = self.template("feed_summary.html", entry=view, summary=summary).decode("utf-8").strip()
             authors = [a.name for a in meta.authors] or ([meta.author.name] if meta.author else [])
             categories = [(t.key, views.tag_title(t)) for t in meta.tags]
             for taxonomy in ("regions", "sectors"):

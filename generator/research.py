@@ -14,10 +14,10 @@ researchers in docs/data.md. In short:
 - /timeline/ counts the listed entries per day, week or month as SVG bar
   charts drawn here, with the same numbers in a table.
 
-A private person's handle never reaches these files: every text goes through
-the views' redaction, and then through `Scrubber`, a last check that replaces
-any remaining `@handle` of a private person by their name (or drops a URL
-that holds one).
+A private person's handle never reaches these files: every text comes from the
+views, which redact it, assembly refuses any form of a handle that redaction
+cannot replace, and the publish gate scans these files like every other
+(generator/privacy.py).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from datetime import date, timedelta, timezone
 from markupsafe import Markup, escape
 
 from .entries import PLATFORMS, STATUSES, Entry
-from .feeds import entry_id
+from .feeds import clean, entry_id
 from .schema import When
 from .site import Route
 from .urls import slugify
@@ -89,71 +89,16 @@ def _json_bytes(value) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-# ---- privacy: the last check ------------------------------------------------
-
-
-class Scrubber:
-    """Replaces any handle of a private person left in a text by the name the editor gave.
-
-    The views already redact @mentions; this catches forms they do not (a
-    Mastodon `@user@host`, a profile URL `https://host/@user`), so that no data
-    file can carry one. A URL that holds a private handle is dropped whole from
-    a URL field, and replaced by the person's name in a text.
-    """
-
-    def __init__(self, handles: dict[str, str]):
-        self.names: dict[str, str] = {}
-        for handle, name in handles.items():
-            self.names.setdefault(handle, name)
-            if "@" in handle:  # user@host: the profile is https://host/@user (or /users/user)
-                user, host = handle.split("@", 1)
-                self.names.setdefault(f"{host}/@{user}", name)
-                self.names.setdefault(f"{host}/users/{user}", name)
-        self.pattern = None
-        self.first_words = {(_WORD.findall(form) or [form])[0] for form in self.names}
-        if self.names:
-            alternatives = "|".join(re.escape(f) for f in sorted(self.names, key=lambda f: (-len(f), f)))
-            self.pattern = re.compile(r"@?(?<!\w)(%s)(?!\w)" % alternatives, re.I)
-
-    def _may_hold(self, value: str) -> bool:
-        """A quick check first: the exact pattern of thousands of handles is slow, and seldom matches."""
-        return (self.pattern is not None and bool(value)
-                and not self.first_words.isdisjoint(_WORD.findall(value.lower())))
-
-    def _name(self, match: re.Match) -> str:
-        return self.names[match.group(1).lower()]
-
-    def text(self, value: str) -> str:
-        if not self._may_hold(value):
-            return value
-
-        def url(match: re.Match) -> str:
-            found = self.pattern.search(match.group(0))
-            return self._name(found) if found else match.group(0)
-        return self.pattern.sub(self._name, _URL.sub(url, value))
-
-    def url(self, value: str) -> str:
-        if not self._may_hold(value):
-            return value
-        return "" if self.pattern.search(value) else value
-
-
-_URL = re.compile(r"https?://[^\s<>\"]+")
-_WORD = re.compile(r"\w+")
 _STATE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Per Views object (so per build and per worker process): the scrubber and the data rows, computed once."""
+"""Per Views object (so per build and per worker process): the data rows, computed once."""
 
 
 def _state(views) -> dict:
     state = _STATE.get(views)
     if state is None:
-        state = {"scrub": Scrubber(views.site.private_handles)}
+        state = {}
         _STATE[views] = state
     return state
-
-
-def _scrub(views) -> Scrubber:
-    return _state(views)["scrub"]
 
 
 # ---- dates ---------------------------------------------------------------------
@@ -216,7 +161,6 @@ class Reference:
 
 def reference(views, entry: Entry) -> Reference:
     meta, config = entry.meta, views.config
-    scrub = _scrub(views)
     permanent = entry_id(entry, config.base_url)
     section_slug = permanent[len(config.base_url):].strip("/").rsplit("/", 1)[-1] or entry.slug
     if entry.kind == "thread":
@@ -231,21 +175,21 @@ def reference(views, entry: Entry) -> Reference:
     return Reference(
         key=f"{entry.kind}:{section_slug}",
         kind=entry.kind,
-        title=scrub.text(views.title(entry)),
-        creators=tuple(scrub.text(c) for c in creators),
-        editors=tuple(scrub.text(e) for e in editors),
-        lead_publisher=scrub.text(publisher) if not creators else "",
+        title=views.title(entry),
+        creators=tuple(c for c in creators),
+        editors=tuple(e for e in editors),
+        lead_publisher=publisher if not creators else "",
         genre=genre,
         container=config.title,
         issued=_day(views, meta.date),
         modified=_day(views, meta.updated),
         url=permanent,
         lang=meta.lang or config.language,
-        source_title=scrub.text(views.redact(source.title)) if source else "",
-        source_publisher=scrub.text(publisher),
+        source_title=views.redact(source.title) if source else "",
+        source_publisher=publisher,
         source_date=_day(views, source.published) if source else None,
-        source_url=scrub.url(source.url) if source else "",
-        source_archived_url=scrub.url(source.archived_url) if source else "",
+        source_url=source.url if source else "",
+        source_archived_url=source.archived_url if source else "",
     )
 
 
@@ -341,6 +285,7 @@ _BIBTEX_SPECIAL = {
     "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
 }
 _BIBTEX_RE = re.compile(r"[\\{}%&$#_~^]")
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f]")
 
 
 def bibtex_text(value: str) -> str:
@@ -349,13 +294,13 @@ def bibtex_text(value: str) -> str:
     Braces become \\textbraceleft{} and \\textbraceright{} rather than \\{ and \\}:
     BibTeX counts every brace, escaped or not, so \\{ alone would unbalance the field.
     """
-    value = " ".join(value.split())
+    value = _CONTROL_RE.sub("", " ".join(value.split()))  # no LaTeX engine reads control characters as text
     return _BIBTEX_RE.sub(lambda m: _BIBTEX_SPECIAL[m.group(0)], value)
 
 
 def bibtex_url(value: str) -> str:
-    """A value for the verbatim `url` field: characters that could end the field are percent-encoded."""
-    return "".join(f"%{ord(c):02X}" if c in "{}\\\"" or c.isspace() else c for c in value)
+    """A value for the verbatim `url` field: characters that could end the field, and controls, percent-encoded."""
+    return "".join(f"%{ord(c):02X}" if c in "{}\\\"" or c.isspace() or _CONTROL_RE.match(c) else c for c in value)
 
 
 def bibtex(ref: Reference) -> str:
@@ -524,7 +469,7 @@ def _researchable(site) -> list[Entry]:
 
 
 def _entry_row(views, entry: Entry) -> dict:
-    meta, scrub = entry.meta, _scrub(views)
+    meta = entry.meta
     source = meta.source
     if meta.authors:
         authors = [a.name for a in meta.authors]
@@ -538,22 +483,22 @@ def _entry_row(views, entry: Entry) -> dict:
         "kind": entry.kind,
         "slug": entry.slug,
         "url": views.absolute(views.site.urls[entry.path]),
-        "title": scrub.text(views.title(entry)),
+        "title": views.title(entry),
         "date": day.isoformat(),
         "datetime": _utc(meta.date),
         "updated": updated.isoformat() if updated else "",
-        "authors": [scrub.text(a) for a in authors],
+        "authors": [a for a in authors],
         "tags": [t.key for t in meta.tags],
         "regions": list(meta.regions),
         "sectors": list(meta.sectors),
-        "content_warnings": [scrub.text(w) for w in meta.content_warnings],
+        "content_warnings": [w for w in meta.content_warnings],
         "lang": meta.lang or views.config.language,
-        "summary": scrub.text(views.redact(entry.summary)),
-        "source_title": scrub.text(views.redact(source.title)) if source else "",
-        "source_publisher": scrub.text(source.publisher) if source else "",
+        "summary": views.redact(entry.summary),
+        "source_title": views.redact(source.title) if source else "",
+        "source_publisher": source.publisher if source else "",
         "source_published": published.isoformat() if published else "",
-        "source_url": scrub.url(source.url) if source else "",
-        "source_archived_url": scrub.url(source.archived_url) if source else "",
+        "source_url": source.url if source else "",
+        "source_archived_url": source.archived_url if source else "",
         "words": entry.words,
         "posts": posts,
     }
@@ -564,11 +509,11 @@ _TAGS_RE = re.compile(r"<[^>]+>")
 
 def _plain(views, shown: Markup) -> str:
     """A post's text as its page shows it (private @mentions replaced by names), as plain text."""
-    return _scrub(views).text(html.unescape(_TAGS_RE.sub("", str(shown))))
+    return html.unescape(_TAGS_RE.sub("", str(shown)))
 
 
 def _post_rows(views, entry: Entry) -> list[dict]:
-    meta, scrub = entry.meta, _scrub(views)
+    meta = entry.meta
     holder = {"entry_id": entry_id(entry, views.config.base_url),
               "entry_url": views.absolute(views.site.urls[entry.path])}
     posts = []
@@ -587,11 +532,11 @@ def _post_rows(views, entry: Entry) -> list[dict]:
             "container": container,
             "n": post.n if post.n else "",
             "platform": platform,
-            "author": scrub.text(author["name"]),
+            "author": author["name"],
             "author_private": "true" if private else "false",
-            "author_handle": "" if private else scrub.text(author["handle"]),
-            "id": "" if private else scrub.url(post.id),
-            "url": scrub.url(shown["url"]),
+            "author_handle": "" if private else author["handle"],
+            "id": "" if private else post.id,
+            "url": shown["url"],
             "date": day.isoformat() if day else "",
             "datetime": _utc(post.date),
             "status": post.status,
@@ -622,12 +567,28 @@ def post_ids(views) -> list[str]:
     return sorted(ids, key=lambda i: (0, len(i), i) if i.isascii() and i.isdigit() else (1, 0, i))
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str | int) -> str | int:
+    """A CSV cell that a spreadsheet shows as the text it is.
+
+    Excel, LibreOffice and Google Sheets read a cell that starts with =, +, -,
+    @, a tab or a carriage return as a formula (`=HYPERLINK(...)` runs when
+    the file is opened): such a cell gets a leading apostrophe, which makes it
+    text. entries.json keeps the values as they are.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_bytes(fields: tuple[Field, ...], rows: list[dict]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180
     writer.writerow([f.name for f in fields])
     for row in rows:
-        writer.writerow([LIST_SEPARATOR.join(row[f.name]) if f.list else row[f.name] for f in fields])
+        writer.writerow([csv_cell(LIST_SEPARATOR.join(row[f.name]) if f.list else row[f.name]) for f in fields])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -894,6 +855,11 @@ def _tick_labels(items: list[Period], unit: str, slot: float) -> dict[int, tuple
     return labels
 
 
+def _svg(value: str) -> Markup:
+    """Text or an attribute value in the SVG: escaped for HTML and XML alike, characters XML cannot hold removed."""
+    return escape(clean(value))
+
+
 def chart_svg(views, items: list[Period], unit: str, title: str, desc: str, ident: str) -> Markup:
     """The main chart: a bar per period, each linked to its archive month, with axes and a title per bar."""
     width, height = 672, 280
@@ -906,9 +872,9 @@ def chart_svg(views, items: list[Period], unit: str, title: str, desc: str, iden
     bar = min(48.0, slot * 0.8) if slot >= 4 else max(slot - 0.5, 0.5)
     # Hidden from assistive technology, whose users get the table of the same numbers: a role="img" may not
     # hold links. The bars' links are for the mouse; the keyboard has the same links in the table.
-    out = [f'<svg class="chart" id="{ident}" aria-hidden="true" focusable="false" viewBox="0 0 {width} {height}" '
+    out = [f'<svg class="chart" id="{_svg(ident)}" aria-hidden="true" focusable="false" viewBox="0 0 {width} {height}" '
            f'width="100%" preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
-           f'<title>{escape(title)}</title>', f'<desc>{escape(desc)}</desc>']
+           f'<title>{_svg(title)}</title>', f'<desc>{_svg(desc)}</desc>']
     out.append('<g class="chart-grid">')
     for value in range(0, ceiling + 1, step):
         y = top + plot_h - plot_h * value / ceiling
@@ -927,9 +893,9 @@ def chart_svg(views, items: list[Period], unit: str, title: str, desc: str, iden
             y = top + plot_h - h
             tip = f"{period_label(p.start, unit)}: {_entries_text(p.count)}"
             rect = (f'<rect class="bar" x="{_num(x)}" y="{_num(y)}" width="{_num(bar)}" height="{_num(h)}" '
-                    f'fill="currentColor"><title>{escape(tip)}</title></rect>')
+                    f'fill="currentColor"><title>{_svg(tip)}</title></rect>')
             href = views.url(f"archive/{p.link[0]}/{p.link[1]:02d}/")
-            out.append(f'<a href="{escape(href)}" tabindex="-1">{rect}</a>')
+            out.append(f'<a href="{_svg(href)}" tabindex="-1">{rect}</a>')
             if show_values:
                 out.append(f'<text class="chart-value" x="{_num(x + bar / 2)}" y="{_num(y - 5)}" '
                            f'text-anchor="middle" font-size="12" fill="currentColor">{p.count:,}</text>')
@@ -943,10 +909,10 @@ def chart_svg(views, items: list[Period], unit: str, title: str, desc: str, iden
                    f'stroke="currentColor" stroke-width="1"/>')
         text, year = labels[i]
         out.append(f'<text class="chart-label" x="{_num(cx)}" y="{top + plot_h + 18}" text-anchor="middle" '
-                   f'font-size="12" fill="currentColor">{escape(text)}</text>')
+                   f'font-size="12" fill="currentColor">{_svg(text)}</text>')
         if year:
             out.append(f'<text class="chart-label" x="{_num(cx)}" y="{top + plot_h + 33}" text-anchor="middle" '
-                       f'font-size="12" fill="currentColor">{escape(year)}</text>')
+                       f'font-size="12" fill="currentColor">{_svg(year)}</text>')
     out.append('</g></svg>')
     return Markup("".join(out))
 
@@ -958,9 +924,10 @@ def small_svg(items: list[Period], unit: str, ceiling: int, title: str, desc: st
     n = max(len(items), 1)
     slot = width / n
     bar = min(16.0, slot * 0.8) if slot >= 3 else max(slot - 0.25, 0.4)
+    ident = _svg(ident)
     out = [f'<svg class="chart chart-small" role="img" aria-labelledby="{ident}-title {ident}-desc" '
            f'viewBox="0 0 {width} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">',
-           f'<title id="{ident}-title">{escape(title)}</title>', f'<desc id="{ident}-desc">{escape(desc)}</desc>']
+           f'<title id="{ident}-title">{_svg(title)}</title>', f'<desc id="{ident}-desc">{_svg(desc)}</desc>']
     for i, p in enumerate(items):
         if not p.count:
             continue
@@ -968,7 +935,7 @@ def small_svg(items: list[Period], unit: str, ceiling: int, title: str, desc: st
         x = slot * i + (slot - bar) / 2
         tip = f"{period_label(p.start, unit)}: {_entries_text(p.count)}"
         out.append(f'<rect class="bar" x="{_num(x)}" y="{_num(top + plot_h - h)}" width="{_num(bar)}" '
-                   f'height="{_num(h)}" fill="currentColor"><title>{escape(tip)}</title></rect>')
+                   f'height="{_num(h)}" fill="currentColor"><title>{_svg(tip)}</title></rect>')
     out.append(f'<line class="chart-axis" x1="0" x2="{width}" y1="{height - 0.5}" y2="{height - 0.5}" '
                f'stroke="currentColor" stroke-width="1"/></svg>')
     return Markup("".join(out))

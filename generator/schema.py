@@ -14,7 +14,8 @@ from datetime import date, datetime, time
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from .errors import Invalid, did_you_mean, one_of
+from .errors import Code, Invalid, closest, did_you_mean, one_of
+from .urls import MAX_SLUG
 from .yamlsrc import Node
 
 REQUIRED = dataclasses.MISSING
@@ -39,6 +40,7 @@ class Problem:
     line: int
     message: str
     hint: str = ""
+    code: Code = Code.FIELD
 
 
 def read_record(cls, node: Node | None, ctx: Any, problems: list[Problem], *, path: str = "",
@@ -53,8 +55,13 @@ def read_record(cls, node: Node | None, ctx: Any, problems: list[Problem], *, pa
     fields = {f.name: f for f in dataclasses.fields(cls)}
     allowed = [name for name, f in fields.items() if not (kind and f.metadata.get("only") not in ("", kind))]
     before = len(problems)
+    misspelt = set()
+    """Keys an unknown key probably meant: their absence is the same mistake, reported once."""
     for name, line in node.key_lines.items():
         if name not in fields:
+            meant = closest(name, allowed)
+            if meant is not None and meant not in node.key_lines:
+                misspelt.add(meant)
             hint = did_you_mean(name, allowed) or one_of(allowed)
             problems.append(Problem(line, f"{prefix}{name}: unknown key", hint))
     values = {}
@@ -68,7 +75,7 @@ def read_record(cls, node: Node | None, ctx: Any, problems: list[Problem], *, pa
             continue
         required = f.metadata.get("required", False)
         if child is None or (child.kind == "scalar" and child.value is None and not required):
-            if required:
+            if required and name not in misspelt:
                 line = node.key_lines.get(name, node.line if path else missing_line)
                 problems.append(Problem(line, f"{prefix}{name}: required key is missing", f"add '{name}:'"))
             continue
@@ -77,7 +84,7 @@ def read_record(cls, node: Node | None, ctx: Any, problems: list[Problem], *, pa
         except _Reported:
             pass
         except Invalid as exc:
-            problems.append(Problem(exc.line or child.line, f"{prefix}{name}: {exc.message}", exc.hint))
+            problems.append(Problem(exc.line or child.line, f"{prefix}{name}: {exc.message}", exc.hint, exc.code))
     if len(problems) > before:
         return None
     return cls(**values)
@@ -106,10 +113,15 @@ def describe(node: Node) -> str:
     if isinstance(v, bool):
         return f"'{node.text}' (a yes/no value)"
     if isinstance(v, (int, float)):
-        return f"the number {node.text}"
+        return f"the number {abridged(node.text)}"
     if isinstance(v, (date, datetime)):
-        return f"the date {node.text}"
-    return f"'{node.text}'"
+        return f"the date {abridged(node.text)}"
+    return f"'{abridged(node.text)}'"
+
+
+def abridged(written: str, most: int = 60) -> str:
+    """A value quoted in a message: a megabyte of text would make a megabyte of message."""
+    return written if len(written) <= most else written[:most] + "…"
 
 
 # ---- field parsers -------------------------------------------------------
@@ -154,6 +166,58 @@ def positive_int(node: Node, ctx=None) -> int:
     return value
 
 
+def _limit(ctx, limit: str) -> int:
+    """site.yaml's `limits.<limit>`: the parsers below are used in entries, whose context has the config."""
+    return getattr(ctx.config.limits, limit)
+
+
+def up_to(limit: str) -> Parser:
+    """A whole number from 1 to `limits.<limit>` (a thread of 2,000,000 parts would list 2,000,000 gaps)."""
+    def parse_up_to(node: Node, ctx) -> int:
+        value = positive_int(node, ctx)
+        most = _limit(ctx, limit)
+        if value > most:
+            raise Invalid(f"{describe(node)} is over the limit of {most}",
+                          f"raise limits.{limit} in site.yaml if it is right", code=Code.LIMIT)
+        return value
+    return parse_up_to
+
+
+def between(low: int, high: int) -> Parser:
+    """A whole number from `low` to `high`."""
+    def parse_between(node: Node, ctx=None) -> int:
+        value = integer(node, ctx)
+        if not low <= value <= high:
+            raise Invalid(f"expected a number from {low} to {high}, got {describe(node)}")
+        return value
+    return parse_between
+
+
+def at_most(limit: str, noun: str, parse: Parser) -> Parser:
+    """A list of at most `limits.<limit>` items, counted before any item is parsed."""
+    def parse_at_most(node: Node, ctx) -> Any:
+        found = items(node)
+        most = _limit(ctx, limit)
+        if len(found) > most:
+            raise Invalid(f"{len(found)} {noun}, over the limit of {most}",
+                          f"remove some, or raise limits.{limit} in site.yaml", line=found[most].line,
+                          code=Code.LIMIT)
+        return parse(node, ctx)
+    return parse_at_most
+
+
+def short_text(limit: str, optional: bool = False) -> Parser:
+    """Text of at most `limits.<limit>` characters: it is repeated on listing pages and in every feed."""
+    def parse_short_text(node: Node, ctx) -> str:
+        value = optional_text(node, ctx) if optional else text(node, ctx)
+        most = _limit(ctx, limit)
+        if len(value) > most:
+            raise Invalid(f"{len(value)} characters, over the limit of {most}",
+                          f"shorten it, or raise limits.{limit} in site.yaml", code=Code.LIMIT)
+        return value
+    return parse_short_text
+
+
 def boolean(node: Node, ctx=None) -> bool:
     if node.kind != "scalar" or not isinstance(node.value, bool):
         raise Invalid(f"expected true or false, got {describe(node)}")
@@ -180,13 +244,23 @@ def list_of(parse: Parser) -> Parser:
                 failed = True
             except Invalid as exc:
                 if not isinstance(ctx, _Sub):
-                    raise Invalid(exc.message, exc.hint, line=exc.line or item.line) from None
-                ctx.problems.append(Problem(exc.line or item.line, f"{ctx.path}: {exc.message}", exc.hint))
+                    raise Invalid(exc.message, exc.hint, line=exc.line or item.line, code=exc.code) from None
+                ctx.problems.append(Problem(exc.line or item.line, f"{ctx.path}: {exc.message}", exc.hint, exc.code))
                 failed = True
         if failed:
             raise _Reported()
         return tuple(out)
     return parse_list
+
+
+def distinct(parse: Parser, identity: Callable[[Any], Any] = lambda value: value) -> Parser:
+    """A list parser whose repeated items are dropped, the first kept: `regions: [us, usa]` is one region."""
+    def parse_distinct(node: Node, ctx=None) -> tuple:
+        kept: dict[Any, Any] = {}
+        for value in parse(node, ctx):
+            kept.setdefault(identity(value), value)
+        return tuple(kept.values())
+    return parse_distinct
 
 
 SAFE_SCHEMES = ("http", "https", "mailto")
@@ -197,12 +271,12 @@ def url(node: Node, ctx=None) -> str:
     value = text(node, ctx).strip()
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     if scheme not in SAFE_SCHEMES:
-        raise Invalid(f"'{value}' is not an http, https or mailto URL",
+        raise Invalid(f"'{abridged(value)}' is not an http, https or mailto URL",
                       "write an absolute URL starting with https://")
     if scheme != "mailto" and not re.match(r"^https?://[^/\s]+", value, re.I):
-        raise Invalid(f"'{value}' has no host", "write it as https://host/path")
+        raise Invalid(f"'{abridged(value)}' has no host", "write it as https://host/path")
     if any(c.isspace() or ord(c) < 32 for c in value):
-        raise Invalid(f"'{value}' contains spaces or control characters", "encode spaces as %20")
+        raise Invalid(f"'{abridged(value)}' contains spaces or control characters", "encode spaces as %20")
     return value
 
 
@@ -219,35 +293,73 @@ class When:
         return self.at.isoformat() if self.has_time else self.at.date().isoformat()
 
 
+FIRST_YEAR, LAST_YEAR = 1000, 9998
+"""The supported dates: far enough from the calendar's ends (years 1 and 9999) that moving a date to
+another timezone, or formatting it for a feed or an archive path, can never overflow."""
+
+
 def when(node: Node, ctx) -> When:
     """A date (2017-10-17) or ISO 8601 date-time; without an offset, the site's timezone applies."""
     tz: ZoneInfo = ctx.timezone
     value = node.value
-    if node.kind == "scalar" and isinstance(value, datetime):
-        dt = value if value.tzinfo else value.replace(tzinfo=tz)
-        return When(dt.astimezone(tz), True)
-    if node.kind == "scalar" and isinstance(value, date):
-        return When(datetime.combine(value, time(0), tzinfo=tz), False)
     if node.kind == "scalar" and isinstance(value, str):
-        raw = value.strip()
-        try:
-            if len(raw) == 10:
-                return When(datetime.combine(date.fromisoformat(raw), time(0), tzinfo=tz), False)
-            dt = datetime.fromisoformat(raw)
-        except ValueError:
-            pass
-        else:
-            dt = dt if dt.tzinfo else dt.replace(tzinfo=tz)
-            return When(dt.astimezone(tz), True)
-    raise Invalid(f"{describe(node)} is not a date",
-                  "write YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS+HH:MM for a time")
+        value = _iso_date(value.strip())
+    if node.kind != "scalar" or not isinstance(value, (date, datetime)):
+        raise Invalid(f"{describe(node)} is not a date",
+                      "write YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS+HH:MM for a time")
+    _check_year(value.year, node)
+    if isinstance(value, datetime):
+        dt = value if value.tzinfo else value.replace(tzinfo=tz)
+        result = When(dt.astimezone(tz), True)
+    else:
+        result = When(datetime.combine(value, time(0), tzinfo=tz), False)
+    _check_year(result.at.year, node, f" once in the site's timezone ({tz})")  # an offset can cross a year's end
+    return result
+
+
+def _iso_date(raw: str) -> date | datetime | None:
+    try:
+        return date.fromisoformat(raw) if len(raw) == 10 else datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _check_year(year: int, node: Node, where: str = "") -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Invalid(f"{describe(node)} is outside the supported range of dates{where}",
+                      f"write a date from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31")
+
+
+# RFC 5646 section 2.1, well-formed tags: language[-extlang][-script][-region](-variant)*(-extension)*[-x-private],
+# or a private-use tag alone. Grandfathered tags (i-klingon, en-GB-oed) are not accepted.
+_LANGUAGE_TAG = re.compile(r"""
+    ^(?:
+      (?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})   # language, with up to three extended subtags
+      (?:-[a-z]{4})?                                # script
+      (?:-(?:[a-z]{2}|[0-9]{3}))?                   # region
+      (?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*      # variants
+      (?:-[0-9a-wyz](?:-[a-z0-9]{2,8})+)*           # extensions
+      (?:-x(?:-[a-z0-9]{1,8})+)?                    # private use
+    | x(?:-[a-z0-9]{1,8})+                          # private use alone
+    )$""", re.I | re.X | re.A)
+LANGUAGE_TAG_MAX = 64
+"""Longer tags are well-formed in theory only; RFC 5646 asks implementations to handle 35 characters."""
+
+
+def language_tag(node: Node, ctx=None) -> str:
+    """A well-formed BCP 47 language tag (en, fr, pt-BR, zh-Hant-TW), as written."""
+    value = text(node).strip()
+    if len(value) > LANGUAGE_TAG_MAX or not _LANGUAGE_TAG.match(value):
+        raise Invalid(f"'{abridged(value)}' is not a BCP 47 language tag",
+                      "write a tag such as en, fr, pt-BR or zh-Hant")
+    return value
 
 
 def choice(choices: tuple[str, ...]) -> Parser:
     def parse_choice(node: Node, ctx=None) -> str:
         value = text(node, ctx)
         if value not in choices:
-            raise Invalid(f"'{value}' is not allowed", did_you_mean(value, choices) or one_of(choices))
+            raise Invalid(f"'{abridged(value)}' is not allowed", did_you_mean(value, choices) or one_of(choices))
         return value
     return parse_choice
 
@@ -273,8 +385,10 @@ def mapping_of(parse_value: Parser, key_pattern: str = r"^[a-z0-9]+(-[a-z0-9]+)*
         out = []
         failed = False
         for name, child in node.value.items():
-            if not re.match(key_pattern, name):
-                ctx.problems.append(Problem(node.key_lines[name], f"{ctx.path}: '{name}' is not a valid name", key_hint))
+            if not re.match(key_pattern, name) or len(name) > MAX_SLUG:
+                hint = key_hint if len(name) <= MAX_SLUG else f"use at most {MAX_SLUG} characters"
+                ctx.problems.append(Problem(node.key_lines[name], f"{ctx.path}: '{abridged(name)}' is not a valid name",
+                                            hint))
                 failed = True
                 continue
             try:
@@ -282,7 +396,8 @@ def mapping_of(parse_value: Parser, key_pattern: str = r"^[a-z0-9]+(-[a-z0-9]+)*
             except _Reported:
                 failed = True
             except Invalid as exc:
-                ctx.problems.append(Problem(exc.line or child.line, f"{ctx.path}.{name}: {exc.message}", exc.hint))
+                ctx.problems.append(Problem(exc.line or child.line, f"{ctx.path}.{name}: {exc.message}", exc.hint,
+                                            exc.code))
                 failed = True
         if failed:
             raise _Reported()

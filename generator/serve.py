@@ -9,17 +9,22 @@
   `errors`, shown as an overlay over the last good page, which stays served.
 - The small script that listens is added to HTML responses as they are
   served; the built files never contain it.
-- Only files inside the served folder are ever served.
+- Only files inside the served folder are ever served, and only to requests
+  whose Host header names the address serve is bound to (DNS rebinding).
+- No build failure stops serve: whatever a build raises is shown as one-line
+  messages, and the last good site stays served.
 """
 
 from __future__ import annotations
 
 import errno
 import html
+import ipaddress
 import json
 import mimetypes
 import os
 import queue
+import re
 import secrets
 import shutil
 import signal
@@ -29,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,6 +49,8 @@ ERRORS_PATH = PREFIX + "errors"
 THEME_DIR = Path(__file__).parent / "theme"
 WATCHED_TOP = frozenset({"site.yaml", "content", "layouts"})
 KEEPALIVE_SECONDS = 15.0
+WATCH_RETRY_SECONDS = 5.0
+HTTP_DEFAULT_PORT = 80
 
 CONTENT_TYPES = {
     "feed.xml": "application/rss+xml",
@@ -114,6 +122,119 @@ def script_json(value) -> str:
                           ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(char, escaped)
     return text
+
+
+def one_line(text: str) -> str:
+    """Text safe for one line of the terminal and the browser panel.
+
+    Line breaks and other control characters (a terminal escape sequence in an
+    exception's message) become spaces; undecodable bytes of a file name
+    (surrogates) are shown escaped, since they cannot be written as UTF-8.
+    """
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", text).strip()
+
+
+# ---- which requests are ours: the defence against DNS rebinding ------------------
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+LOCALHOST = "localhost"
+_BRACKETED_HOST = re.compile(r"\[([0-9a-f:.]+)\](?::([0-9]{1,5}))?")
+_PLAIN_HOST = re.compile(r"([a-z0-9.-]+)(?::([0-9]{1,5}))?")
+
+
+def split_host(value: str) -> tuple[str | IPAddress, int] | None:
+    """A Host header's host (an IP address, or a lower-case name) and port; None when malformed.
+
+    An IPv6 address must be in brackets and an IPv4 address in dotted decimal,
+    as browsers send them; a port written with leading zeros is malformed;
+    no port means 80. An IPv4 address written as IPv6 (::ffff:a.b.c.d) is that
+    IPv4 address.
+    """
+    value = value.strip(" \t").lower()
+    bracketed = _BRACKETED_HOST.fullmatch(value)
+    match = bracketed or _PLAIN_HOST.fullmatch(value)
+    if match is None:
+        return None
+    name, port_text = match.groups()
+    if port_text is None:
+        port = HTTP_DEFAULT_PORT
+    elif port_text != str(int(port_text)):
+        return None
+    else:
+        port = int(port_text)
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return None if bracketed else (name, port)
+    if (bracketed is not None) != (address.version == 6):
+        return None
+    return unmapped(address), port
+
+
+def unmapped(address: IPAddress) -> IPAddress:
+    """An IPv4-mapped IPv6 address as the IPv4 address it is; any other address as it is."""
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+def is_address_of_this_machine(address: IPAddress) -> bool:
+    """Whether a socket can be bound to `address`: exactly when one of this machine's interfaces has it."""
+    if address.is_unspecified or address.is_multicast:
+        return False
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:  # a datagram socket: nothing is sent
+            probe.bind((str(address), 0))
+    except OSError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class HostCheck:
+    """Which Host headers name this server: the bound address, with the bound port.
+
+    DNS rebinding: a web page from a name its owner controls makes that name
+    resolve to 127.0.0.1, and reads this server as if it were its own site.
+    The browser still sends that name as Host, so answering only to names
+    that cannot be rebound stops it: IP literals, and `localhost` (which
+    browsers resolve to loopback themselves) when it can reach the server.
+    """
+
+    bound: IPAddress
+    port: int
+
+    @classmethod
+    def of(cls, server_address: tuple) -> HostCheck:
+        return cls(unmapped(ipaddress.ip_address(server_address[0].split("%", 1)[0])), server_address[1])
+
+    def allows(self, values: list[str] | None) -> bool:
+        """Whether a request with these Host header values (None: no Host header) is for this server."""
+        if not values or len(values) != 1:
+            return False  # HTTP/1.0 without Host, or two Host headers: nobody can tell whom it is for
+        parsed = split_host(values[0])
+        if parsed is None or parsed[1] != self.port:
+            return False
+        host = parsed[0]
+        if host == LOCALHOST:
+            return self.bound.is_loopback or self.bound.is_unspecified
+        if isinstance(host, str):
+            return False  # a name other than localhost: the very thing a rebinding attack sends
+        if self.bound.is_unspecified:
+            return is_address_of_this_machine(host)
+        return host == self.bound
+
+    def describe(self) -> str:
+        """The accepted hosts, for the refusal's explanation."""
+        if self.bound.is_unspecified:
+            return f"{LOCALHOST}:{self.port} or an IP address of this machine with port {self.port}"
+        literal = f"{url_literal(self.bound)}:{self.port}"
+        return f"{literal} or {LOCALHOST}:{self.port}" if self.bound.is_loopback else literal
+
+
+def url_literal(address: IPAddress) -> str:
+    """An address as written in a URL: IPv6 in brackets."""
+    return f"[{address}]" if address.version == 6 else str(address)
 
 
 LIVE_SCRIPT = """<script id="chorus-live">
@@ -235,6 +356,7 @@ class ChorusServer(ThreadingHTTPServer):
         # HTTPServer.server_bind looks up the host's FQDN, which can take seconds; we do not need it.
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = self.server_address[:2]
+        self.hosts = HostCheck.of(self.server_address)
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
@@ -255,6 +377,28 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # quiet: one line per request would drown the build messages
         pass
+
+    def parse_request(self) -> bool:
+        """The request line and headers; False (after answering) for a request not addressed to us.
+
+        Every method and path passes here before it is dispatched, so no
+        content, event stream or state reaches a page served from another name.
+        """
+        if not super().parse_request():
+            return False
+        if self.server.hosts.allows(self.headers.get_all("Host")):
+            return True
+        self._misdirected()
+        return False
+
+    def _misdirected(self) -> None:
+        body = ("421 Misdirected Request\n"
+                f"chorus serve answers only requests addressed to {self.server.hosts.describe()}. "
+                "Other host names are refused, so that no web page can read this preview through a "
+                "DNS name it controls (DNS rebinding). Open the address that chorus serve printed.\n")
+        self.close_connection = True
+        self._send(421, "text/plain; charset=utf-8", body.encode("utf-8"), self.command == "HEAD",
+                   {"Connection": "close"})
 
     def do_GET(self):
         self._respond(head=False)
@@ -476,13 +620,14 @@ class Watcher:
 # ---- the command ----------------------------------------------------------------
 
 
-def _url_host(bind: str) -> str:
-    """The host for URLs: the bound address, or loopback when bound to every interface."""
-    if bind in ("0.0.0.0", ""):
-        return "127.0.0.1"
-    if bind == "::":
-        return "[::1]"
-    return f"[{bind}]" if ":" in bind else bind
+def _url_host(bind: str, hosts: HostCheck) -> str:
+    """The host for URLs, one that the server answers to: the bound address (a name given to
+    --bind, other than localhost, is replaced by its address), or loopback when bound to every interface."""
+    if hosts.bound.is_unspecified:
+        return "127.0.0.1" if hosts.bound.version == 4 else "[::1]"
+    if bind.lower() == LOCALHOST and hosts.bound.is_loopback:
+        return LOCALHOST
+    return url_literal(hosts.bound)
 
 
 def open_server(bind: str, port: int, root: Path, state: BuildState, hub: Hub,
@@ -524,12 +669,19 @@ class Session:
         self.tmp: Path | None = None
         self.server: ChorusServer | None = None
         self.watcher: Watcher | None = None
+        self.stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._warnings: list[str] = []
+        self._watch_problem = ""
 
     def say(self, text: str, error: bool = False) -> None:
         stream = self.err if error else self.out
-        print(text, file=stream, flush=True)
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            # A file name's undecodable bytes, or a character the terminal lacks, are shown escaped.
+            print(text.encode(encoding, "backslashreplace").decode(encoding), file=stream, flush=True)
+        except (OSError, ValueError):
+            pass  # the terminal is gone (a closed pipe): serving goes on without it
 
     @property
     def root(self) -> Path:
@@ -541,7 +693,7 @@ class Session:
         self.tmp = Path(tempfile.mkdtemp(prefix="chorus-serve-"))
         self.server = open_server(self.bind, self.port, self.root, self.state, self.hub, self.lock)
         self.port = self.server.server_address[1]
-        self.base_url = f"http://{_url_host(self.bind)}:{self.port}/"
+        self.base_url = f"http://{_url_host(self.bind, self.server.hosts)}:{self.port}/"
         self.watcher = Watcher(self.site_dir)
         self.watcher.start()  # before the first build: a save during it is not lost
         self.rebuild(first=True)
@@ -551,48 +703,83 @@ class Session:
         return self.base_url
 
     def rebuild(self, changed: set[str] | None = None, first: bool = False) -> bool:
-        what = ""
-        if changed:
-            # An editor's save may touch a temporary file too: name the files that are there.
-            names = sorted(self._relative(p) for p in changed if os.path.exists(p)) or \
-                sorted(self._relative(p) for p in changed)
-            what = f" ({names[0]}{f' and {len(names) - 1} more' if len(names) > 1 else ''} changed)"
+        """Build once; whatever the build raises is reported, never raised. Returns whether it succeeded."""
+        what = self._what_changed(changed)
         try:
             # One process: forking a pool beside the server's and watcher's threads is not safe;
             # the cache keeps rebuilds after an edit small anyway.
             report = build(self.site_dir, self.root, drafts=self.drafts, base_url=self.base_url, jobs=1)
         except BuildFailed as failed:
-            lines = [str(e) for e in failed.errors]
-            summary = summary_line(failed.errors)
-            with self.lock:
-                self.state.errors, self.state.summary = lines, summary
-                payload = self.state.as_json()
-            self.say(f"[{time.strftime('%H:%M:%S')}] build failed{what}: the last good pages are still served",
-                     error=True)
-            for line in lines:
-                self.say(line, error=True)
-            self.say(summary, error=True)
-            self.hub.publish("errors", payload)
+            self._failed([str(e) for e in failed.errors], summary_line(failed.errors), what)
             return False
-        except InternalError as exc:
-            if self.debug:
-                import traceback
-                traceback.print_exception(exc.original, file=self.err)
-            line = f"chorus: {exc} (run with --debug for details, and please report it)"
-            with self.lock:
-                self.state.errors, self.state.summary = [line], "internal error"
-                payload = self.state.as_json()
+        except Exception as exc:  # an internal error, a full disk, a bug: serve goes on with the last good site
+            self._failed([self._describe(exc)], "1 error" if isinstance(exc, OSError) else "internal error",
+                         what, exc)
+            return False
+        self._succeeded(report, what, first)
+        return True
+
+    def _what_changed(self, changed: set[str] | None) -> str:
+        if not changed:
+            return ""
+        # An editor's save may touch a temporary file too: name the files that are there.
+        names = sorted(self._relative(p) for p in changed if os.path.exists(p)) or \
+            sorted(self._relative(p) for p in changed)
+        return " " + one_line(f"({names[0]}{f' and {len(names) - 1} more' if len(names) > 1 else ''} changed)")
+
+    def _describe(self, exc: Exception) -> str:
+        """One line for a failure that is not an error in the content, worded as chorus build words it."""
+        if isinstance(exc, OSError):
+            where = f"{exc.filename}: " if exc.filename else ""
+            return f"chorus: {where}{exc.strerror or exc}"
+        if isinstance(exc, InternalError):
+            return f"chorus: {exc} (run with --debug for details, and please report it)"
+        return (f"chorus: internal error while building: {type(exc).__name__}: {exc} "
+                "(run with --debug for details, and please report it)")
+
+    def _failed(self, lines: list[str], summary: str, what: str, exc: Exception | None = None) -> None:
+        if exc is not None and self.debug:
+            self._traceback(exc)
+        self._restore_last_good()
+        lines = [one_line(line) for line in lines]
+        with self.lock:
+            self.state.errors, self.state.summary = lines, summary
+            served = self.state.build > 0
+            payload = self.state.as_json()
+        after = "the last good pages are still served" if served else "the site is served once it builds"
+        self.say(f"[{time.strftime('%H:%M:%S')}] build failed{what}: {after}", error=True)
+        for line in lines:
             self.say(line, error=True)
-            self.hub.publish("errors", payload)
-            return False
+        self.say(summary, error=True)
+        self.hub.publish("errors", payload)
+
+    def _traceback(self, exc: Exception) -> None:
+        try:
+            if isinstance(exc, InternalError) and exc.details:
+                print(exc.details, file=self.err, end="", flush=True)
+            else:
+                traceback.print_exception(exc.original if isinstance(exc, InternalError) else exc, file=self.err)
+        except (OSError, ValueError):
+            pass
+
+    def _restore_last_good(self) -> None:
+        """Put back the last good site when a build failed between the two renames of its swap.
+
+        The build moves the served folder into a `.site.old-*` folder beside it
+        before moving the new one in; the newest such folder holds it.
+        """
+        if self.tmp is None or self.root.exists():
+            return
+        olds = [p / "site" for p in self.tmp.glob(f".{self.root.name}.old-*") if (p / "site").is_dir()]
+        if not olds:
+            return
+        try:
+            os.rename(max(olds, key=lambda p: p.parent.stat().st_mtime_ns), self.root)
         except OSError as exc:
-            line = f"chorus: {exc.filename or ''}: {exc.strerror or exc}"
-            with self.lock:
-                self.state.errors, self.state.summary = [line], "1 error"
-                payload = self.state.as_json()
-            self.say(line, error=True)
-            self.hub.publish("errors", payload)
-            return False
+            self.say(f"chorus: {exc.filename or self.root}: {exc.strerror or exc} "
+                     "(the last good pages cannot be served)", error=True)
+
+    def _succeeded(self, report, what: str, first: bool) -> None:
         with self.lock:
             self.state.build += 1
             self.state.errors, self.state.summary = [], ""
@@ -606,7 +793,6 @@ class Session:
         self.say(f"[{time.strftime('%H:%M:%S')}] {verb} {report.entries} entries, {report.pages} pages "
                  f"in {report.seconds:.2f} s{what}")
         self.hub.publish("reload", payload)
-        return True
 
     def _relative(self, path: str) -> str:
         try:
@@ -618,17 +804,42 @@ class Session:
                 return path
 
     def loop(self) -> None:
-        """Rebuild on every batch of changes, until interrupted."""
+        """Rebuild on every batch of changes, until interrupted or closed."""
         assert self.watcher is not None
-        while True:
-            changed = self.watcher.next_batch(timeout=0.5)
-            if changed is None:
+        while not self.stopping.is_set():
+            try:
+                changed = self.watcher.next_batch(timeout=0.5)
+                if changed is None:
+                    continue
+                self.watcher.refresh()
+            except Exception as exc:  # the watcher died (e.g. the system's limit of watches): start a new one
+                self._rewatch(exc)
                 continue
-            self.watcher.refresh()
+            self._watch_problem = ""
             self.rebuild(changed)
+
+    def _rewatch(self, exc: Exception) -> None:
+        """Report a failed watcher once, wait, start a new one, and rebuild for the changes it may have missed."""
+        problem = one_line(f"chorus: watching for changes failed: {type(exc).__name__}: {exc}")
+        if problem != self._watch_problem:
+            self.say(f"{problem} (the site is still served; trying again every {WATCH_RETRY_SECONDS:.0f} s)",
+                     error=True)
+            self._watch_problem = problem
+        if self.stopping.wait(WATCH_RETRY_SECONDS):
+            return
+        assert self.watcher is not None
+        self.watcher.stop()
+        self.watcher = Watcher(self.site_dir)
+        try:
+            self.watcher.start()
+        except Exception as again:  # tried again at the next turn of the loop
+            self.watcher.changes.put(again)
+            return
+        self.rebuild()
 
     def close(self) -> None:
         """Stop everything and delete the temporary folder; safe to call more than once."""
+        self.stopping.set()
         self.hub.close()
         if self.watcher is not None:
             self.watcher.stop()
@@ -666,7 +877,7 @@ def serve(site_dir: Path, *, port: int = 8000, bind: str = "127.0.0.1", drafts: 
         signal.signal(signal.SIGTERM, terminate)
     try:
         url = session.start()
-        if bind not in ("127.0.0.1", "localhost", "::1"):
+        if session.server is not None and not session.server.hosts.bound.is_loopback:
             session.say(f"chorus: warning: serving on {bind}: other machines on the network can see the site",
                         error=True)
         session.say(f"serving {session.site_dir} at {url} (press Ctrl-C to stop)")

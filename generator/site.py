@@ -8,15 +8,16 @@ before anything is rendered.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .config import SiteConfig
 from .entries import Entry
-from .errors import SourceError, did_you_mean
+from .errors import Code, SourceError, did_you_mean
+from .privacy import Privacy
 from .sources import SourceFile
-from .urls import KIND_SECTIONS, entry_path, normalise_alias, page_path
+from .urls import (KIND_SECTIONS, RESERVED_DIRS, UnsafePath, dir_segments, entry_path, is_output_path,
+                   normalise_alias, output_path, page_path)
 
 TAXONOMIES = ("tags", "regions", "sectors")
 WITHDRAWN, UNPUBLISHED = "withdrawn", "unpublished"
@@ -89,6 +90,11 @@ class Route:
     """What to render: the Entry, Listing, Term list... depending on kind."""
     page: int = 1
 
+    def __post_init__(self):
+        # Whoever made the path, it is checked here: no route can name a file outside the output folder.
+        if not is_output_path(self.path):
+            raise UnsafePath(f"'{self.path}' is not a safe output path (from {self.owner})")
+
 
 @dataclass
 class Site:
@@ -118,8 +124,8 @@ class Site:
     """Take source path -> how many of the entries it responds to were withdrawn."""
     threads: dict[str, Entry] = field(default_factory=dict)
     """Thread slug -> the thread, for ```thread blocks (whether or not it is built)."""
-    private_handles: dict[str, str] = field(default_factory=dict)
-    """Lowercased handle of every person marked private anywhere -> the name the editor gave."""
+    privacy: Privacy = field(default_factory=lambda: Privacy({}))
+    """The people marked private anywhere, every form of their handle, and their redaction."""
     routes: list[Route] = field(default_factory=list)
     drafts: bool = False
     everything: Listing = Listing("", "", ())
@@ -129,6 +135,11 @@ class Site:
     intersections: list[Intersection] = field(default_factory=list)
     """Every region x sector pair that has listed entries, by region then sector."""
 
+    @property
+    def private_handles(self) -> dict[str, str]:
+        """Lowercased handle of every person marked private anywhere -> the name the editor gave."""
+        return self.privacy.people
+
 
 def newest_first(entries) -> list[Entry]:
     """Date descending, then slug and kind: a total order, so output is byte-identical."""
@@ -137,7 +148,14 @@ def newest_first(entries) -> list[Entry]:
 
 
 def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry],
-             drafts: bool = False) -> tuple[Site | None, list[SourceError]]:
+             drafts: bool = False, failed: dict[str, set[str]] | None = None) -> tuple[Site | None, list[SourceError]]:
+    """The site's structure, or the errors found while making it.
+
+    `failed` maps the path of each source that could not be read to the slugs it
+    may have had: that entry's own error is its one report, so a link,
+    responds_to or thread block naming it is not reported a second time.
+    """
+    failed = failed or {}
     errors: list[SourceError] = []
     built = newest_first(e for e in entries if drafts or not e.meta.draft)
     urls = {e.path: entry_path(e.kind, e.slug) for e in built}
@@ -155,12 +173,14 @@ def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry]
                 everything=Listing("", config.title, tuple(listed), tuple(feedable)))
     site.terms, site.feed_only_terms = _taxonomies(config, listed, feedable)
     site.intersections = _intersections(site.terms)
-    site.private_handles = _private_handles(entries)
+    site.privacy = Privacy.of(entries)
     site.threads = {e.slug: e for e in sorted(entries, key=lambda e: e.path) if e.kind == "thread"}
-    errors += _privacy_errors(site.private_handles, entries)
-    errors += _embedded_threads(site, entries)
-    errors += _cross_references(site, sources, entries)
-    site.routes = _routes(site)
+    failed_slugs = {slug for slugs in failed.values() for slug in slugs}
+    errors += _privacy_errors(site.privacy, entries)
+    errors += _embedded_threads(site, entries, failed_slugs)
+    errors += _cross_references(site, sources, entries, failed, failed_slugs)
+    site.routes, route_errors = _routes(site)
+    errors += route_errors
     errors += _collisions(site.routes)
     return (None if errors else site), errors
 
@@ -199,77 +219,26 @@ def _taxonomies(config: SiteConfig, listed: list[Entry], feedable: list[Entry]) 
     return listed_terms, feed_only
 
 
-def _private_handles(entries: list[Entry]) -> dict[str, str]:
-    """A person marked private in any entry is private everywhere: their handle is never shown."""
-    handles: dict[str, str] = {}
-    for entry in sorted(entries, key=lambda e: e.path):
-        people = [entry.meta.author] + [embed.post.author for embed in entry.embeds if embed.kind == "post"]
-        for person in people:
-            if person is not None and person.private and person.handle:
-                handles.setdefault(person.handle.lower(), person.name)
-    return handles
-
-
-_WORD = re.compile(r"\w+")
-
-
-def _handle_forms(handle: str) -> list[str]:
-    """How a handle can appear outside a mention: a Mastodon user@host also as host/@user and host/users/user."""
-    if "@" in handle:
-        user, host = handle.split("@", 1)
-        return [handle, f"{host}/@{user}", f"{host}/users/{user}"]
-    return [handle]
-
-
-def _privacy_errors(handles: dict[str, str], entries: list[Entry]) -> list[SourceError]:
-    """A private handle written other than as an @mention (in a URL, say) cannot be replaced: refuse it."""
-    if not handles:
-        return []
-    by_first_word: dict[str, list[str]] = defaultdict(list)
-    for handle in sorted(handles):
-        by_first_word[(_WORD.findall(handle) or [handle])[0]].append(handle)
+def _privacy_errors(privacy: Privacy, entries: list[Entry]) -> list[SourceError]:
+    """Every field that would publish a private handle that redaction cannot replace (see privacy.py)."""
     errors = []
     for entry in entries:
-        meta = entry.meta
-        prose = [entry.body_html, meta.title, entry.summary, *(a.name for a in meta.authors)]
-        posts = list(meta.posts) + [embed.post for embed in entry.embeds if embed.kind == "post"]
-        prose += [p.text for p in posts] + [m.alt for p in posts for m in p.media]
-        # In a URL, "@handle" is no mention that could be replaced: look there without the '@' exception.
-        urls = [*meta.aliases, *(a.url for a in meta.authors), *_HREF.findall(entry.body_html)]
-        urls += [u for p in posts for u in _URL.findall(p.text)]
-        if meta.source:
-            prose.append(meta.source.title)
-            urls += [meta.source.url, meta.source.archived_url]
-        prose_text = "\0".join(t.lower() for t in prose if t)
-        url_text = "\0".join(u.lower() for u in urls if u)
-        lowered = prose_text + "\0" + url_text
-        candidates = [h for word in by_first_word.keys() & set(_WORD.findall(lowered)) for h in by_first_word[word]]
-        found_here = []
-        for handle in sorted(candidates):
-            forms = "|".join(re.escape(form) for form in _handle_forms(handle))
-            in_prose = re.search(r"(?<![\w@])(?:%s)(?!\w)" % forms, prose_text)
-            in_urls = re.search(r"(?<!\w)(?:%s)(?!\w)" % forms, url_text)
-            if in_prose or in_urls:
-                found_here.append(handle)
-        for found in found_here:
-            errors.append(SourceError(entry.path, 1, f"'{found}' is the handle of a private person "
-                                      f"({handles[found]}) and would be published",
-                                      f"remove it, or write @{found}, which is shown as their name"))
+        for hit in privacy.check_entry(entry):
+            errors.append(SourceError(entry.path, hit.line, f"{hit.where}: '{hit.handle}' is the handle of a private "
+                                      f"person ({hit.name}) and would be published",
+                                      f"remove it; in a title, summary, body or post text, write @{hit.handle}, "
+                                      "which is shown as their name", code=Code.PRIVACY))
     return errors
 
 
-_HREF = re.compile(r'(?:href|src|cite)="([^"]*)"')
-_URL = re.compile(r"https?://\S+")
-
-
-def _embedded_threads(site: Site, entries: list[Entry]) -> list[SourceError]:
+def _embedded_threads(site: Site, entries: list[Entry], failed_slugs: set[str]) -> list[SourceError]:
     errors = []
     for entry in entries:
         for embed in entry.embeds:
-            if embed.kind == "thread" and embed.slug not in site.threads:
+            if embed.kind == "thread" and embed.slug not in site.threads and embed.slug not in failed_slugs:
                 hint = did_you_mean(embed.slug, site.threads) or "write the slug of a file in content/threads/"
                 errors.append(SourceError(entry.path, embed.line, f"thread block: no thread has the slug '{embed.slug}'",
-                                          hint))
+                                          hint, code=Code.REFERENCE))
     return errors
 
 
@@ -298,7 +267,8 @@ def _archive(listed: list[Entry]) -> dict[int, dict[int, list[Entry]]]:
     return archive
 
 
-def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry]) -> list[SourceError]:
+def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry], failed: dict[str, set[str]],
+                      failed_slugs: set[str]) -> list[SourceError]:
     errors = []
     existing = {s.path for s in sources}
     built = {e.path for e in site.entries}
@@ -310,10 +280,13 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
     for entry in site.entries:
         for slug in entry.meta.responds_to:
             target = by_slug.get(slug)
-            if target is None:
+            if target is None and slug not in failed_slugs:
                 errors.append(SourceError(entry.path, entry.line("responds_to"),
                                           f"responds_to: no entry has the slug '{slug}'",
-                                          "write the slug of an article, as in its URL /articles/<slug>/"))
+                                          "write the slug of an article, as in its URL /articles/<slug>/",
+                                          code=Code.REFERENCE))
+            elif target is None:
+                continue
             elif target.meta.withdrawn:
                 site.withdrawn_responses[entry.path] = site.withdrawn_responses.get(entry.path, 0) + 1
             elif target.path in built and not entry.meta.withdrawn:
@@ -321,9 +294,14 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
                 site.responses.setdefault(target.path, []).append(entry)
         targets = {}
         for link in entry.links:
+            if link.target in failed:
+                continue  # that file's own error says what is wrong with it
             if link.target not in existing:
                 errors.append(SourceError(entry.path, link.line, f"link to '{link.href}': no such entry file",
-                                          f"check the path; it is read from {entry.path.rsplit('/', 1)[0]}/"))
+                                          f"check the path; it is read from {entry.path.rsplit('/', 1)[0]}/",
+                                          code=Code.REFERENCE))
+            elif link.target not in by_path:
+                continue  # a source that is not an entry (refused at discovery)
             else:
                 target = by_path[link.target]
                 if target.meta.withdrawn:
@@ -338,7 +316,9 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
     return errors
 
 
-def _routes(site: Site) -> list[Route]:
+def _routes(site: Site) -> tuple[list[Route], list[SourceError]]:
+    """Every file of the site; a bundle file whose name cannot be a published path is an error instead."""
+    errors: list[SourceError] = []
     routes: list[Route] = [Route("index.html", "the home page", "home")]
     for entry in site.entries:
         directory = site.urls[entry.path]
@@ -351,7 +331,14 @@ def _routes(site: Site) -> list[Route]:
         if not entry.meta.withdrawn:
             bundle = entry.source.bundle_dir
             for name in entry.source.bundle_files:
-                routes.append(Route(directory + name, f"{bundle}/{name}", "bundle", (entry, name)))
+                try:
+                    path = output_path(*dir_segments(directory), *name.split("/"))
+                except UnsafePath:
+                    errors.append(SourceError(f"{bundle}/{name}", 0, "this file name cannot be published",
+                                              "rename it with letters, digits, '-', '_' and '.' only, not "
+                                              "starting with '.' or '-'", code=Code.FILE))
+                    continue
+                routes.append(Route(path, f"{bundle}/{name}", "bundle", (entry, name)))
     for listing in site.kinds.values():
         routes += _listing_routes(site, listing, "listing")
     for taxonomy, terms in site.terms.items():
@@ -380,7 +367,7 @@ def _routes(site: Site) -> list[Route]:
         routes += [Route("search/index.html", "the search page", "search"),
                    Route("search.js", "the search page", "static", "search.js")]
     routes += research_routes(site)
-    return routes
+    return routes, errors
 
 
 def research_routes(site: Site) -> list[Route]:
@@ -400,7 +387,8 @@ def _listing_routes(site: Site, listing: Listing, kind: str, ref: object = None)
 
 
 def _collisions(routes: list[Route]) -> list[SourceError]:
-    """Two routes to one path: an error naming both (Zola's find_path_collisions)."""
+    """Two routes to one path, a route inside another's file, or one in a reserved folder: an error naming
+    the source to change (Zola's find_path_collisions, extended to file/folder clashes)."""
     seen: dict[str, Route] = {}
     errors = []
     for route in routes:
@@ -408,11 +396,34 @@ def _collisions(routes: list[Route]) -> list[SourceError]:
         if other is route:
             continue
         url = "/" + route.path.removesuffix("index.html")
-        first, second = sorted([other, route], key=lambda r: (BLAME_ORDER.get(r.kind, 9), r.owner))
-        path, line = _blame(first) or ("site.yaml", 0)
-        errors.append(SourceError(path, line, f"{url} is built twice: by {first.owner} and by {second.owner}",
-                                  "give one of them another slug or alias"))
+        first, second = _ordered(other, route)
+        errors.append(_collision_error(first, f"{url} is built twice: by {first.owner} and by {second.owner}",
+                                       "give one of them another slug or alias"))
+    for route in routes:
+        parts = route.path.split("/")
+        if parts[0] in RESERVED_DIRS and len(parts) > 1:
+            errors.append(_collision_error(route, f"/{route.path.removesuffix('index.html')} is inside "
+                                           f"/{parts[0]}/, which the search index fills",
+                                           "choose another path"))
+            continue
+        for depth in range(1, len(parts)):
+            clash = seen.get("/".join(parts[:depth]))
+            if clash is not None:
+                first, second = _ordered(clash, route)
+                errors.append(_collision_error(first, f"/{route.path.removesuffix('index.html')} cannot be built: "
+                                               f"/{clash.path} is a file, made by {clash.owner}",
+                                               "give the page or alias another path"))
+                break
     return errors
+
+
+def _ordered(one: Route, other: Route) -> tuple[Route, Route]:
+    return tuple(sorted([one, other], key=lambda r: (BLAME_ORDER.get(r.kind, 9), r.owner)))
+
+
+def _collision_error(route: Route, message: str, hint: str) -> SourceError:
+    path, line = _blame(route) or ("site.yaml", 0)
+    return SourceError(path, line, message, hint, code=Code.COLLISION)
 
 
 BLAME_ORDER = {"alias": 0, "withdrawn-alias": 0, "bundle": 1, "entry": 2, "withdrawn": 2}

@@ -1,4 +1,11 @@
-"""Slugs and URL paths: the one place that decides where a page lives."""
+"""Slugs and URL paths: the one place that decides where a page lives.
+
+`output_path` is the only maker of output paths: every value that reaches a
+path (a slug, an alias, a term, a bundle file name, a page number) goes through
+it, and it refuses anything but plain name segments, so no value from content
+can name a file outside the output folder. `Route` checks its path again with
+`is_output_path`, so a path made some other way cannot be written either.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,39 @@ import unicodedata
 from anyascii import anyascii
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MAX_SLUG = 200
+"""The longest slug: a path segment must stay under the file system's 255 bytes."""
+SEGMENT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._~-]{0,199}$")
+"""One segment of an output path: letters, digits, '.', '_', '~' and '-', not starting with '.' or '-'."""
+RESERVED_DIRS = ("pagefind",)
+"""Folders the generator fills itself (the search index): no page or alias may live under them."""
+
+
+class UnsafePath(ValueError):
+    """A value that cannot be part of an output path."""
+
+
+def output_path(*segments: str) -> str:
+    """Segments joined into a site-relative path ('articles/x/index.html'); refuses any unsafe segment."""
+    for segment in segments:
+        if not SEGMENT_RE.match(segment):
+            raise UnsafePath(f"'{segment}' cannot be part of a published path")
+    return "/".join(segments)
+
+
+def output_dir(*segments: str) -> str:
+    """A site-relative directory with its trailing '/' ('' for the root)."""
+    return output_path(*segments) + "/" if segments else ""
+
+
+def is_output_path(path: str) -> bool:
+    """Whether `path` is one output_path could have made."""
+    return bool(path) and all(SEGMENT_RE.match(segment) for segment in path.split("/"))
+
+
+def dir_segments(directory: str) -> list[str]:
+    """'regions/us/' -> ['regions', 'us']."""
+    return [part for part in directory.split("/") if part]
 KIND_SECTIONS = {"article": "articles", "take": "takes", "thread": "threads"}
 """Entry kind -> the URL section of its pages and listing; pages live at the root."""
 
@@ -25,12 +65,12 @@ def slugify(value: str) -> str:
 def entry_path(kind: str, slug: str) -> str:
     """The site-relative directory of an entry's page: 'articles/x/' or, for a page, 'about/'."""
     section = KIND_SECTIONS.get(kind)
-    return f"{section}/{slug}/" if section else f"{slug}/"
+    return output_dir(section, slug) if section else output_dir(slug)
 
 
 def page_path(listing: str, number: int) -> str:
     """Page n of a listing: page 1 is the listing itself (no /page/1/)."""
-    return listing if number == 1 else f"{listing}page/{number}/"
+    return listing if number == 1 else output_dir(*dir_segments(listing), "page", str(number))
 
 
 def normalise_alias(alias: str) -> str | None:
@@ -38,11 +78,14 @@ def normalise_alias(alias: str) -> str | None:
 
     '/2017/10/old/' -> '2017/10/old/index.html'; '/old.html' -> 'old.html'.
     """
-    if not alias.startswith("/") or "//" in alias or "\\" in alias or "?" in alias or "#" in alias:
+    if not alias.startswith("/") or "//" in alias:
         return None
     parts = [p for p in alias.split("/") if p]
-    if not parts or any(p in (".", "..") or any(ord(c) < 32 for c in p) for p in parts):
+    if not parts:
         return None
-    if alias.endswith(".html") or alias.endswith(".htm"):
-        return "/".join(parts)
-    return "/".join(parts) + "/index.html"
+    if not (alias.endswith(".html") or alias.endswith(".htm")):
+        parts.append("index.html")
+    try:
+        return output_path(*parts)
+    except UnsafePath:
+        return None

@@ -268,7 +268,7 @@ class Views:
 
     def person(self, person) -> dict:
         """A platform author; a private person's handle and profile URL never leave this method."""
-        private = person.private or person.handle.lower() in self.site.private_handles
+        private = self.site.privacy.is_private(person)
         return {"name": person.name, "handle": "" if private else person.handle,
                 "url": "" if private else person.url, "private": private}
 
@@ -285,20 +285,12 @@ class Views:
             "lang": post.lang,
             "status": post.status,
             "status_text": STATUS_TEXT[post.status],
-            "media": [{"src": m.src, "alt": self.redact(m.alt)} for m in post.media],
+            "media": [{"src": m.src, "alt": self.redact(m.alt, platform)} for m in post.media],
         }
 
-    def redact(self, text: str) -> str:
-        """Every @mention of a private person replaced by the name the editor gave."""
-        if not self.site.private_handles:
-            return text
-        return _MENTION_RE.sub(lambda m: self.private_name(m.group(1)) or m.group(0), text)
-
-    def private_name(self, handle: str) -> str | None:
-        """The editor's name for a private person's handle (user or user@host), or None."""
-        handle = handle.lower()
-        return self.site.private_handles.get(handle) or (
-            self.site.private_handles.get(handle.split("@")[0]) if "@" in handle else None)
+    def redact(self, text: str, platform: str = "") -> str:
+        """Every @mention of a private person replaced by the name the editor gave (see privacy.py)."""
+        return self.site.privacy.redact(text, platform)
 
     def post_text(self, text: str, platform: str) -> Markup:
         """Escaped post text with its URLs, known #hashtags and public @mentions as links."""
@@ -323,7 +315,7 @@ class Views:
                 return Markup('<a href="{}" rel="tag">{}</a>').format(self.url(f"tags/{key}/"), tag)
             return escape(tag)
         handle = mention[1:]
-        name = self.private_name(handle)
+        name = self.site.privacy.mention_name(handle, platform)
         if name is not None:
             return escape(name)
         profile = _profile_url(platform, handle)
@@ -331,7 +323,7 @@ class Views:
 
     def body_parts(self, entry: Entry) -> list[dict]:
         """The body as HTML pieces with the embedded posts and threads between them."""
-        body = self.redact_html(self.resolve_links(entry))
+        body = self.site.privacy.redact_html(self.resolve_links(entry))
         parts = []
         pieces = PLACEHOLDER_RE.split(body)
         for index, piece in enumerate(pieces):
@@ -339,6 +331,8 @@ class Views:
                 if piece.strip():
                     parts.append({"kind": "html", "html": Markup(piece)})
                 continue
+            if int(piece) >= len(entry.embeds):
+                continue  # no content can forge a marker (see embeds.py); never an IndexError all the same
             embed = entry.embeds[int(piece)]
             if embed.kind == "post":
                 block = embed.post
@@ -354,15 +348,6 @@ class Views:
         if thread.path not in self.site.urls:
             return {"kind": "unavailable", "text": "An archived thread embedded here is not published."}
         return {"kind": "thread", "thread": self.thread(thread)}
-
-    def redact_html(self, html_text: str) -> str:
-        """Private handles written into a body by an editor are replaced too."""
-        if not self.site.private_handles:
-            return html_text
-        def replace(match: re.Match) -> str:
-            name = self.private_name(match.group(1))
-            return str(escape(name)) if name is not None else match.group(0)
-        return _MENTION_RE.sub(replace, html_text)
 
     # ---- listings ----
 
@@ -425,7 +410,6 @@ class Views:
         return years
 
 
-_MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)")
 _TOKEN_RE = re.compile(r"(?P<url>https?://[^\s<>\"]+)|(?P<tag>(?<![\w&])#\w+)"
                        r"|(?P<mention>(?<![\w@/])@[A-Za-z0-9_](?:[A-Za-z0-9_.@-]*[A-Za-z0-9_])?)")
 PROFILE_URLS = {"twitter": "https://twitter.com/{}", "x": "https://x.com/{}",

@@ -3,23 +3,61 @@
 A failed or interrupted build leaves the last good output untouched, and files
 of entries that are gone do not linger (the new tree holds only this build's
 files). A lock keeps two builds into one folder from mixing their trees.
+
+The new tree gets the user's umask (0755 folders, 0644 files by default), so a
+web server running as another user, or an `rsync -a` deploy, can read it. A
+write that fails (a full disk, a read-only folder) is one error naming the file
+as it would be in the output folder, never the temporary folder.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import secrets
 import shutil
+import stat
 import subprocess
 import sys
-import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import BuildFailed, SourceError
+from .errors import BuildFailed, Code, SourceError
 
 MARKER = ".chorus-output"
 """An empty file in every built site: we only ever replace a folder that we built."""
+
+
+class WriteFailed(Exception):
+    """Writing `rel` (a path inside the site; "" for the output folder itself) failed.
+
+    Raised in worker processes too, so it carries plain values and pickles as its args.
+    """
+
+    def __init__(self, rel: str, errno_: int | None, strerror: str):
+        super().__init__(rel, errno_, strerror)
+        self.rel, self.errno, self.strerror = rel, errno_, strerror
+
+    @classmethod
+    def of(cls, rel: str, exc: OSError) -> WriteFailed:
+        return cls(rel, exc.errno, exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc)))
+
+
+def output_error(target: Path, failed: WriteFailed) -> SourceError:
+    """The error an editor sees: the path in the output folder, the cause, and what to do."""
+    where = target / failed.rel if failed.rel else target
+    if failed.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        hint = "free some space on that disk, or build elsewhere with --out"
+    elif failed.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        hint = "make the folder writable, or build elsewhere with --out"
+    elif failed.rel and failed.errno in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST):
+        hint = "two outputs want this path: rename the alias or entry that makes it"
+    else:
+        hint = "check the output folder, or build elsewhere with --out"
+    noun = "the output file" if failed.rel else "the output folder"
+    return SourceError(str(where), 0, f"{noun} cannot be written: {failed.strerror}", hint, code=Code.OUTPUT)
 
 
 class OutputTree:
@@ -27,59 +65,143 @@ class OutputTree:
 
     def __init__(self, target: Path):
         self.target = target
-        self.root = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        self.replaced: Path | None = None
+        """The folder holding the last output once commit() moved it away; discard() deletes it."""
+        self.root = _new_folder(target.parent, f".{target.name}.tmp-")
+        try:
+            (self.root / MARKER).write_bytes(b"")
+            # mkdir and open applied the umask (and any default ACL): the tree's own folder and its
+            # marker have the modes of every folder and file in it, whoever reads them.
+            self.dir_mode = stat.S_IMODE(os.stat(self.root).st_mode) & 0o777
+            self.file_mode = stat.S_IMODE(os.stat(self.root / MARKER).st_mode)
+        except OSError as exc:
+            self.discard()
+            raise WriteFailed.of("", exc) from None
 
     def matches(self, old: dict) -> bool:
-        """Whether the output folder holds exactly the files of `old` (and no stray one)."""
-        if not self.target.is_dir():
-            return False
-        count = 0
-        pending = [("", str(self.target))]
-        while pending:
-            prefix, folder = pending.pop()
-            with os.scandir(folder) as found:
-                for item in found:
-                    rel = prefix + item.name
-                    if item.is_dir(follow_symlinks=False):
-                        pending.append((rel + "/", item.path))
-                    elif rel != MARKER:
-                        if rel not in old:
-                            return False
-                        count += 1
+        """Whether the output folder holds exactly the files of `old` (and no stray one), in folders of our mode."""
+        try:
+            if not self.target.is_dir() or not self._our_folder(self.target):
+                return False
+            count = 0
+            pending = [("", str(self.target))]
+            while pending:
+                prefix, folder = pending.pop()
+                with os.scandir(folder) as found:
+                    for item in found:
+                        rel = prefix + item.name
+                        if item.is_dir(follow_symlinks=False):
+                            if not self._our_folder(item.path):
+                                return False
+                            pending.append((rel + "/", item.path))
+                        elif rel != MARKER:
+                            if rel not in old:
+                                return False
+                            count += 1
+        except OSError:
+            return False  # an unreadable output is replaced, and its replacement says what is wrong
         return count == len(old)
+
+    def _our_folder(self, path) -> bool:
+        return stat.S_IMODE(os.stat(path, follow_symlinks=False).st_mode) & 0o777 == self.dir_mode
 
     def link_unchanged(self, paths: list[str]) -> None:
         """Unchanged files join the new tree as hard links: nothing is copied or rewritten."""
         made: set[str] = set()
         for rel in paths:
-            parent = rel.rpartition("/")[0]
-            if parent and parent not in made:
-                (self.root / parent).mkdir(parents=True, exist_ok=True)
-                made.add(parent)
-            os.link(self.target / rel, self.root / rel)
+            try:
+                parent = rel.rpartition("/")[0]
+                if parent and parent not in made:
+                    (self.root / parent).mkdir(parents=True, exist_ok=True)
+                    made.add(parent)
+                os.link(self.target / rel, self.root / rel)
+            except OSError as exc:
+                raise WriteFailed.of(rel, exc) from None
 
-    def records(self, outcomes) -> dict:
-        """The manifest of the output as it now is."""
+    def records(self, outcomes, new: bool = True) -> dict:
+        """The manifest of the outcomes' files, read from the new tree (or, new=False, from the output folder).
+
+        A folder's rename keeps its files' inodes and mtimes: records read from the new
+        tree before the swap hold for the output folder after it.
+        """
         from .cache import Record
+        base = self.root if new else self.target
         records = {}
         for outcome in sorted(outcomes, key=lambda o: o.path):
-            st = os.stat(self.target / outcome.path)
+            try:
+                st = os.stat(base / outcome.path)
+            except OSError as exc:
+                raise WriteFailed.of(outcome.path, exc) from None
             records[outcome.path] = Record(outcome.fingerprint, outcome.sha, st.st_size, st.st_mtime_ns, st.st_ino)
         return records
 
     def commit(self) -> None:
-        """Swap the new tree in: rename the old away, the new in, then delete the old."""
-        (self.root / MARKER).write_bytes(b"")
+        """Swap the new tree in: rename the old away and the new in (discard() then deletes the old)."""
         old = None
-        if self.target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.target.parent))
-            os.rename(self.target, old / "site")
-        os.rename(self.root, self.target)
-        if old is not None:
-            _remove_later(old)
+        try:
+            if self.target.exists():
+                old = _new_folder(self.target.parent, f".{self.target.name}.old-")
+                os.rename(self.target, old / "site")
+            os.rename(self.root, self.target)
+        except OSError as exc:
+            if old is not None:
+                _put_back(old, self.target)
+            raise WriteFailed.of("", exc) from None
+        self.replaced = old
 
     def discard(self) -> None:
+        """Remove the new tree if it was not swapped in, and the tree it replaced if it was."""
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.replaced is not None:
+            try:
+                # A tree half deleted must never be taken for the last good site by the next build's lock.
+                os.rename(self.replaced / "site", self.replaced / "replaced")
+            except OSError:
+                pass
+            _remove(self.replaced)
+            self.replaced = None
+
+
+def _put_back(old: Path, target: Path) -> None:
+    """After a failed swap, the last good site goes back where it was."""
+    try:
+        if not target.exists() and (old / "site").is_dir():
+            os.rename(old / "site", target)
+        os.rmdir(old)
+    except OSError:
+        pass  # the next build's lock puts it back (see locked())
+
+
+def _new_folder(parent: Path, prefix: str) -> Path:
+    """A new folder with a random name under `parent`, with the umask's mode (mkdtemp's is 0700)."""
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            os.mkdir(path, 0o777)
+            return path
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise WriteFailed.of("", exc) from None
+    raise WriteFailed("", errno.EEXIST, os.strerror(errno.EEXIST))
+
+
+def _remove(folder: Path, budget: float = 0.25) -> None:
+    """Delete the replaced tree now if that is quick (so that nothing lingers beside the site once the
+    build is over), and hand what is left to a detached process if it is not."""
+    deadline = time.monotonic() + budget
+    try:
+        for here, folders, files in os.walk(folder, topdown=False):
+            for name in files:
+                os.unlink(os.path.join(here, name))
+            for name in folders:
+                os.rmdir(os.path.join(here, name))
+            if time.monotonic() > deadline:
+                _remove_later(folder)
+                return
+        os.rmdir(folder)
+    except OSError:
+        _remove_later(folder)
 
 
 def _remove_later(folder: Path) -> None:
@@ -95,23 +217,39 @@ def _remove_later(folder: Path) -> None:
 
 def check_target(target: Path) -> None:
     """Refuse to replace a folder that is not a site we built (an editor's --out ~ must not wipe home)."""
-    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())):
+    try:
+        foreign = target.exists() and (not target.is_dir() or (any(target.iterdir()) and
+                                                               not (target / MARKER).exists()))
+    except OSError as exc:
+        raise BuildFailed([output_error(target, WriteFailed.of("", exc))]) from None
+    if foreign:
         raise BuildFailed([SourceError(str(target), 0, "the output folder exists and was not built by Chorus",
-                                       "choose an empty or new folder with --out, or delete this one")])
+                                       "choose an empty or new folder with --out, or delete this one",
+                                       code=Code.OUTPUT)])
 
 
 @contextmanager
 def locked(target: Path):
     """Hold an exclusive lock on the output folder and clear what an interrupted build left."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = target.parent / f".{target.name}.lock"
-    with open(lock_path, "w") as lock:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(target.parent / f".{target.name}.lock", "w")
+    except OSError as exc:
+        raise BuildFailed([output_error(target, WriteFailed.of("", exc))]) from None
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for stale in target.parent.glob(f".{target.name}.tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        for stale in sorted(target.parent.glob(f".{target.name}.old-*")):
-            # Killed between the two renames of commit(): the last good site is here.
-            if not target.exists() and (stale / "site").is_dir():
-                os.rename(stale / "site", target)
-            shutil.rmtree(stale, ignore_errors=True)
+        try:
+            _clear_stale(target)
+        except OSError as exc:
+            raise BuildFailed([output_error(target, WriteFailed.of("", exc))]) from None
         yield
+
+
+def _clear_stale(target: Path) -> None:
+    for stale in target.parent.glob(f".{target.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    for stale in sorted(target.parent.glob(f".{target.name}.old-*")):
+        # Killed between the two renames of commit(): the last good site is here.
+        if not target.exists() and (stale / "site").is_dir():
+            os.rename(stale / "site", target)
+        shutil.rmtree(stale, ignore_errors=True)

@@ -53,7 +53,8 @@ def _errors_doc() -> str:
     parts = [DOC_HEAD]
     for case in sorted(p for p in CASES.iterdir() if p.is_dir()):
         parts.append(f"\n## {case.name.replace('-', ' ').capitalize()}\n")
-        for source in sorted(p for p in case.rglob("*") if p.is_file() and p.name != "expected.txt"
+        for source in sorted(p for p in case.rglob("*") if (p.is_file() or p.is_symlink())
+                             and p.name != "expected.txt"
                              and not p.name.startswith(".")):  # a build's lock or cache is not part of the case
             rel = source.relative_to(case).as_posix()
             if source.is_symlink():

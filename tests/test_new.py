@@ -129,7 +129,7 @@ def test_refuses_to_overwrite(write_site):
 def test_bad_usage(write_site, tmp_path):
     site = write_site({})
     result = run("new", "story", "Title", "--site", str(site))
-    assert result.code == 2 and "invalid choice: 'story'" in result.err
+    assert result.code == 2 and "story" in result.err  # argparse's wording is its own: only that it names the word
     assert run("new", "take", "--site", str(site)).code == 2
     for title in ("", "   ", "!!! ???"):
         result = run("new", "take", title, "--site", str(site))

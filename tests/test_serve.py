@@ -6,6 +6,7 @@ a folder of its own, so that the serve folder can be found, and checked gone.
 
 from __future__ import annotations
 
+import errno
 import http.client
 import io
 import json
@@ -16,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,10 +27,12 @@ import pytest
 from conftest import BASE_CONFIG, REPO, entry, run
 
 from generator import build as build_module
+from generator import serve as serve_module
+from generator.build import InternalError
 from generator.progress import Progress
+from generator.serve import HostCheck, Session, content_type, safe_segments, script_json
 
 FEED_NAMES = {"feed.xml", "atom.xml", "feed.json"}
-from generator.serve import content_type, safe_segments, script_json
 
 TIMEOUT = 10.0
 
@@ -42,9 +46,9 @@ def free_port() -> int:
 class Events:
     """An open /__chorus/events stream, read in a thread: (event, data) pairs on a queue."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, host: str = "127.0.0.1"):
         self.queue: queue.Queue = queue.Queue()
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT * 3)
+        self.conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT * 3)
         self.conn.request("GET", "/__chorus/events")
         self.response = self.conn.getresponse()
         assert self.response.status == 200
@@ -83,9 +87,23 @@ class Events:
         self.conn.close()
 
 
+def get(port: int, raw_path: str, method: str = "GET", host: str = "127.0.0.1") -> tuple[int, dict, bytes]:
+    """A request with the path sent exactly as given (http.client does not normalise it)."""
+    conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+    conn.putrequest(method, raw_path, skip_accept_encoding=True)
+    conn.endheaders()
+    response = conn.getresponse()
+    body = response.read()
+    headers = {k.lower(): v for k, v in response.getheaders()}
+    conn.close()
+    return response.status, headers, body
+
+
 class Server:
-    def __init__(self, site: Path, tmp: Path, *args: str):
+    def __init__(self, site: Path, tmp: Path, *args: str, host: str = "127.0.0.1"):
         self.site = site
+        self.host = host
+        """The address the tests connect to."""
         self.tmpdir = tmp / "tmpdir"
         self.tmpdir.mkdir(exist_ok=True)
         self.port = free_port()
@@ -103,7 +121,7 @@ class Server:
             if self.proc.poll() is not None:
                 pytest.fail(f"serve exited with {self.proc.returncode}: {self.stderr()}")
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=1)
                 conn.request("GET", "/__chorus/errors")
                 conn.getresponse().read()
                 conn.close()
@@ -113,15 +131,7 @@ class Server:
         pytest.fail("serve did not start in time")
 
     def get(self, raw_path: str, method: str = "GET") -> tuple[int, dict, bytes]:
-        """A request with the path sent exactly as given (http.client does not normalise it)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
-        conn.putrequest(method, raw_path, skip_accept_encoding=True)
-        conn.endheaders()
-        response = conn.getresponse()
-        body = response.read()
-        headers = {k.lower(): v for k, v in response.getheaders()}
-        conn.close()
-        return response.status, headers, body
+        return get(self.port, raw_path, method, self.host)
 
     def text(self, path: str) -> str:
         status, _, body = self.get(path)
@@ -157,8 +167,8 @@ def serve(tmp_path):
     """serve(site, *args) -> a started Server; stopped at the end of the test."""
     started: list[Server] = []
 
-    def start(site: Path, *args: str, ready: bool = True) -> Server:
-        server = Server(site, tmp_path, *args)
+    def start(site: Path, *args: str, ready: bool = True, host: str = "127.0.0.1") -> Server:
+        server = Server(site, tmp_path, *args, host=host)
         started.append(server)
         if ready:
             server.wait_ready()
@@ -386,7 +396,7 @@ def test_no_file_outside_the_served_folder(write_site, serve, tmp_path):
     (folder / "site" / "leak-dir").symlink_to(tmp_path / "secret-dir", target_is_directory=True)
     for raw in TRAVERSALS:
         status, _, body = server.get(raw)
-        assert status in (400, 404), (raw, status)
+        assert status in (400, 404, 421), (raw, status)  # 421: http.client sends Host: evil.example for a URL
         assert b"TOP SECRET" not in body, raw
     # An absolute path is a path in the site, not on the disk.
     status, _, body = server.get("/" + str(secret).lstrip("/"))
@@ -423,6 +433,332 @@ def test_drafts_are_served_only_with_drafts(write_site, serve):
     site = write_site({**SITE, "content/articles/d.md": entry("Draft D", draft=True)})
     assert serve(site).get("/articles/d/")[0] == 404
     assert serve(site, "--drafts").get("/articles/d/")[0] == 200
+
+
+# ---- only requests addressed to the server (DNS rebinding) -------------------------------
+
+
+def ask(port: int, path: str = "/", host: str | None = "127.0.0.1", method: str = "GET",
+        version: str = "HTTP/1.1", extra: tuple[str, ...] = ()) -> tuple[int, dict, bytes]:
+    """A request written byte for byte (http.client always adds a Host); `host` None sends none.
+
+    The server closes the connection after its answer, or this times out: an
+    event stream that was opened would make it fail.
+    """
+    lines = [f"{method} {path} {version}"] + ([f"Host: {host}"] if host is not None else []) + \
+        list(extra) + ["Connection: close", "", ""]
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+        sock.sendall("\r\n".join(lines).encode("latin-1"))
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (h.partition(":") for h in header_lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+SERVED_PATHS = ["/", "/articles/a/", "/articles/a", "/style.css", "/feed.xml", "/no/such/page/",
+                "/__chorus/errors", "/__chorus/events", "/__chorus/unknown"]
+
+
+def wrong_hosts(port: int) -> list[str | None]:
+    return [
+        f"evil.example:{port}",
+        "evil.example",
+        f"EVIL.EXAMPLE:{port}",
+        f"rebind.127.0.0.1.nip.io:{port}",  # a name that resolves to 127.0.0.1: the attack itself
+        f"localhost.:{port}",
+        f"localhost.evil.example:{port}",
+        f"127.0.0.1.evil.example:{port}",
+        f"127.0.0.1:{port}@evil.example",
+        f"127.0.0.1:{port} evil.example",
+        f"127.0.0.1:{port + 1}",
+        f"127.0.0.1:0{port}",
+        f"127.0.0.1:{port}:{port}",
+        "127.0.0.1",
+        f"[::1]:{port}",  # bound to 127.0.0.1, not ::1
+        f"[127.0.0.1]:{port}",
+        f"0.0.0.0:{port}",
+        f"2130706433:{port}",
+        "",
+        None,
+    ]
+
+
+def assert_refused(status: int, headers: dict, body: bytes, what) -> None:
+    assert status == 421, what
+    assert headers["content-type"] == "text/plain; charset=utf-8", what
+    assert b"DNS rebinding" in body, what
+    for site_bytes in (b"Test archive", b"First version", b"chorus-live", b"<", b"event:", b'"build"'):
+        assert site_bytes not in body, (what, site_bytes)
+
+
+def test_requests_for_another_host_are_refused_with_421(write_site, serve):
+    site = write_site(SITE)
+    server = serve(site)
+    port = server.port
+    for host in wrong_hosts(port):
+        for path in SERVED_PATHS:
+            assert_refused(*ask(port, path, host), (host, path))
+        for method in ("HEAD", "POST", "PUT", "OPTIONS", "DELETE"):
+            status, headers, body = ask(port, "/articles/a/", host, method)
+            assert status == 421, (host, method)
+            if method == "HEAD":
+                assert body == b""
+            else:
+                assert_refused(status, headers, body, (host, method))
+    # Two Host headers, one of them right: nobody can tell which one the browser meant.
+    assert_refused(*ask(port, "/articles/a/", f"127.0.0.1:{port}", extra=(f"Host: evil.example:{port}",)), "two")
+    assert_refused(*ask(port, "/articles/a/", f"evil.example:{port}", extra=(f"Host: 127.0.0.1:{port}",)), "two")
+    # An HTTP/1.0 client that sends no Host is refused too; with the right Host it is served.
+    assert_refused(*ask(port, "/articles/a/", None, version="HTTP/1.0"), "HTTP/1.0")
+    assert ask(port, "/articles/a/", f"127.0.0.1:{port}", version="HTTP/1.0")[0] == 200
+
+    # The names of this server, in any case, get the page.
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LocalHost:{port}", f"[::ffff:127.0.0.1]:{port}"):
+        status, headers, body = ask(port, "/articles/a/", host)
+        assert status == 200 and b"First version of A." in body, host
+    assert server.proc.poll() is None
+
+
+def test_event_stream_is_refused_for_another_host(write_site, serve):
+    site = write_site(SITE)
+    server = serve(site)
+    started = time.monotonic()
+    status, headers, body = ask(server.port, "/__chorus/events", f"evil.example:{server.port}")
+    assert_refused(status, headers, body, "events")
+    assert time.monotonic() - started < 2  # answered and closed, not held open as a stream
+    # With the right Host the stream opens and says hello.
+    events = Events(server.port)
+    assert events.wait_for("hello")["build"] >= 1
+    events.close()
+
+
+def test_serve_bound_to_ipv6_loopback_answers_to_its_own_names(write_site, serve):
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    site = write_site(SITE)
+    server = serve(site, "--bind", "::1", host="::1")
+    assert "First version of A." in server.text("/articles/a/")  # http.client sends Host: [::1]:PORT
+    assert f"http://[::1]:{server.port}/articles/a/" in server.text("/feed.xml")
+    for host, expected in ((f"[::1]:{server.port}", 200), (f"localhost:{server.port}", 200),
+                           (f"[0:0:0:0:0:0:0:1]:{server.port}", 200), (f"127.0.0.1:{server.port}", 421),
+                           (f"evil.example:{server.port}", 421), (f"::1:{server.port}", 421)):
+        conn = http.client.HTTPConnection("::1", server.port, timeout=TIMEOUT)
+        conn.putrequest("GET", "/articles/a/", skip_host=True)
+        conn.putheader("Host", host)
+        conn.endheaders()
+        response = conn.getresponse()
+        assert (host, response.status) == (host, expected)
+        assert (b"First version of A." in response.read()) == (expected == 200)
+        conn.close()
+
+
+def check(bound: str, port: int = 8000) -> HostCheck:
+    return HostCheck.of((bound, port))
+
+
+def test_host_check_for_each_kind_of_bound_address():
+    loopback = check("127.0.0.1")
+    assert loopback.allows(["127.0.0.1:8000"]) and loopback.allows(["localhost:8000"])
+    assert loopback.allows(["LOCALHOST:8000"]) and loopback.allows([" 127.0.0.1:8000 "])
+    for refused in (["127.0.0.1:8001"], ["127.0.0.1"], ["localhost"], ["[::1]:8000"], ["127.0.0.2:8000"],
+                    ["evil.example:8000"], ["localhost.:8000"], ["127.1:8000"], ["127.000.000.001:8000"],
+                    ["127.0.0.1:08000"], ["127.0.0.1:"], ["127.0.0.1:8000", "127.0.0.1:8000"], [], None):
+        assert not loopback.allows(refused), refused
+    assert check("127.0.0.1", 80).allows(["127.0.0.1"])  # no port in Host is port 80
+
+    ipv6 = check("::1")
+    assert ipv6.allows(["[::1]:8000"]) and ipv6.allows(["localhost:8000"]) and ipv6.allows(["[0::1]:8000"])
+    assert not ipv6.allows(["127.0.0.1:8000"]) and not ipv6.allows(["::1:8000"])
+
+    # Bound to a LAN address: that address only; localhost and loopback do not even reach it.
+    lan = check("192.0.2.7")
+    assert lan.allows(["192.0.2.7:8000"])
+    for refused in ("localhost:8000", "127.0.0.1:8000", "laptop.local:8000", "192.0.2.8:8000", "192.0.2.7:8001"):
+        assert not lan.allows([refused]), refused
+
+    # Bound to every interface: an IP literal of this machine (it cannot be rebound), or localhost.
+    every = check("0.0.0.0")
+    assert every.allows(["127.0.0.1:8000"]) and every.allows(["localhost:8000"])
+    for refused in ("192.0.2.1:8000", "0.0.0.0:8000", "224.0.0.1:8000", "laptop.local:8000",
+                    "evil.example:8000", "127.0.0.1:8001"):
+        assert not every.allows([refused]), refused
+    for hosts in (loopback, ipv6, lan, every):
+        assert str(hosts.port) in hosts.describe()
+
+
+# ---- no build failure stops serve ------------------------------------------------------
+
+
+def test_serve_survives_templates_that_raise_and_serves_the_fixed_site(write_site, serve):
+    lost = "<!doctype html><title>Lost</title><body><p>{}</p></body>\n"
+    site = write_site({**SITE, "layouts/404.html": lost.format("Custom lost page")})
+    server = serve(site)
+    assert b"Custom lost page" in server.get("/missing/")[2]
+    events = Events(server.port)
+    events.wait_for("hello")
+
+    for raising in ("{{ [].pop() }}", "{{ nothing.attribute.here }}", "{{ range(3) | sum(attribute='x') }}"):
+        save(site / "layouts/404.html", lost.format(raising))
+        failed = events.wait_for("errors")
+        assert failed["errors"] and all("\n" not in line for line in failed["errors"]), failed
+        # The last good site is still served, in full.
+        assert "First version of A." in server.text("/articles/a/")
+        status, _, body = server.get("/missing/")
+        assert status == 404 and b"Custom lost page" in body
+        assert server.errors()["errors"] == failed["errors"]
+    assert server.errors()["errors"][0].startswith("layouts/404.html:1:")
+
+    save(site / "layouts/404.html", lost.format("Mended lost page"))
+    events.wait_for("reload")
+    assert b"Mended lost page" in server.get("/missing/")[2]
+    assert server.errors()["errors"] == []
+    events.close()
+    assert server.proc.poll() is None
+    assert "Traceback" not in server.stderr()
+
+
+class FailingBuild:
+    """Stands in for build(): the next queued failure is raised (after its action, if any); else it builds."""
+
+    def __init__(self, real):
+        self.real = real
+        self.failures: list[tuple[BaseException, object]] = []
+
+    def fail_next(self, exc: BaseException, action=None) -> None:
+        self.failures.append((exc, action))
+
+    def __call__(self, site_dir, out_dir, **kwargs):
+        if self.failures:
+            exc, action = self.failures.pop(0)
+            if action is not None:
+                action(out_dir)
+            raise exc
+        return self.real(site_dir, out_dir, **kwargs)
+
+
+def fail_between_the_renames(out_dir: Path) -> None:
+    """What a build that stops half-way through its swap leaves: the served site moved aside, nothing in."""
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    os.rename(out_dir, old / "site")
+
+
+@pytest.fixture
+def failing_build(monkeypatch) -> FailingBuild:
+    """serve's build function, made to fail on demand."""
+    failing = FailingBuild(serve_module.build)
+    monkeypatch.setattr(serve_module, "build", failing)
+    return failing
+
+
+@pytest.fixture
+def in_process(tmp_path, monkeypatch):
+    """in_process(site, debug=False) -> a Session started in this process, its loop running in a thread."""
+    tmp = tmp_path / "tmpdir"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    monkeypatch.setattr(serve_module, "WATCH_RETRY_SECONDS", 0.2)
+    started: list[tuple[Session, threading.Thread]] = []
+
+    def start(site: Path, debug: bool = False) -> Session:
+        session = Session(site, port=0, bind="127.0.0.1", drafts=False, open_browser=False, debug=debug,
+                          out=io.StringIO(), err=io.StringIO())
+        session.start()
+        loop = threading.Thread(target=session.loop, name="chorus-loop", daemon=True)
+        loop.start()
+        started.append((session, loop))
+        return session
+    yield start
+    for session, loop in started:
+        session.close()
+        loop.join(TIMEOUT)
+        assert not loop.is_alive()
+    assert list(tmp.iterdir()) == []
+
+
+def test_serve_survives_any_exception_a_build_raises(write_site, in_process, failing_build):
+    site = write_site(SITE)
+    article = site / "content/articles/a.md"
+    # The first build fails with an unexpected exception whose message spans lines and holds an escape.
+    failing_build.fail_next(RuntimeError("boom\n\x1b[31mred"))
+    session = in_process(site)
+    port = session.port
+    status, headers, body = get(port, "/articles/a/")
+    assert status == 503 and b"RuntimeError" in body
+    [line] = json.loads(get(port, "/__chorus/errors")[2])["errors"]
+    assert "RuntimeError" in line and "\n" not in line and "\x1b" not in line
+    assert line in session.err.getvalue()
+    events = Events(port)
+    events.wait_for("hello")
+
+    # The editor saves: the build succeeds, the site is served.
+    save(article, entry("Article A", body="Second version of A.", regions=["us"]))
+    events.wait_for("reload")
+    assert b"Second version of A." in get(port, "/articles/a/")[2]
+
+    # (exception, what the build did before raising it, what the one line must name)
+    page_file = str(session.root / "articles/a/index.html")
+    failures = [
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), page_file), None, page_file),
+        (InternalError("content/articles/a.md", ValueError("an unexpected value")), None, "ValueError"),
+        (MemoryError(), None, "MemoryError"),
+        (KeyError("slug"), None, "KeyError"),
+        (OSError(errno.EROFS, os.strerror(errno.EROFS), str(session.root)), fail_between_the_renames,
+         os.strerror(errno.EROFS)),
+    ]
+    for number, (exc, action, named) in enumerate(failures, start=3):
+        failing_build.fail_next(exc, action)
+        save(article, entry("Article A", body=f"Version {number} of A.", regions=["us"]))
+        [line] = events.wait_for("errors")["errors"]
+        assert named in line and "\n" not in line, line
+        # The last good site is still served, with the error for the panel.
+        status, _, body = get(port, "/articles/a/")
+        assert status == 200 and b"Second version of A." in body, exc
+        assert json.loads(get(port, "/__chorus/errors")[2])["errors"] == [line]
+
+    save(article, entry("Article A", body="Fixed version of A.", regions=["us"]))
+    events.wait_for("reload")
+    assert b"Fixed version of A." in get(port, "/articles/a/")[2]
+    assert json.loads(get(port, "/__chorus/errors")[2])["errors"] == []
+    events.close()
+    terminal = session.err.getvalue()
+    assert "Traceback" not in terminal
+    assert terminal.count("build failed") == 1 + len(failures)
+    assert "the site is served once it builds" in terminal and "the last good pages are still served" in terminal
+
+
+def test_debug_shows_the_traceback_of_a_failed_build(write_site, in_process, failing_build):
+    site = write_site(SITE)
+    failing_build.fail_next(RuntimeError("boom"))
+    session = in_process(site, debug=True)
+    assert "Traceback" in session.err.getvalue() and "RuntimeError: boom" in session.err.getvalue()
+
+
+def test_a_watcher_that_fails_is_replaced_and_serving_goes_on(write_site, in_process):
+    site = write_site(SITE)
+    session = in_process(site)
+    events = Events(session.port)
+    events.wait_for("hello")
+    session.watcher.changes.put(RuntimeError("too many open files"))
+    events.wait_for("reload")  # the new watcher's first build, for the changes the old one may have missed
+    assert "watching for changes failed" in session.err.getvalue()
+    # The new watcher sets itself up in its own threads: save again until it has seen a save.
+    deadline = time.monotonic() + TIMEOUT
+    for attempt in range(100):
+        save(site / "content/articles/a.md", entry("Article A", body=f"Seen by the new watcher ({attempt}).",
+                                                   regions=["us"]))
+        try:
+            events.wait_for("reload", timeout=min(3.0, max(0.01, deadline - time.monotonic())))
+            break
+        except queue.Empty:
+            assert time.monotonic() < deadline, "the new watcher saw no save"
+    assert b"Seen by the new watcher" in get(session.port, "/articles/a/")[2]
+    events.close()
 
 
 # ---- starting and stopping ------------------------------------------------------------

@@ -137,8 +137,9 @@ def test_private_handle_outside_a_mention_is_an_error(write_site):
     result = run("build", "--site", str(site))
     assert result.code == 1
     assert result.err.splitlines()[0] == (
-        "content/articles/a.md:1: 'secrethandle' is the handle of a private person (Jamie K) and would be "
-        "published (remove it, or write @secrethandle, which is shown as their name)")
+        "content/articles/a.md:5: the body: 'secrethandle' is the handle of a private person (Jamie K) and would "
+        "be published (remove it; in a title, summary, body or post text, write @secrethandle, which is shown as "
+        "their name)")
 
 
 def test_mastodon_handles_are_protected_in_every_form(write_site, build_site):

@@ -1,0 +1,358 @@
+"""The output folder: byte-identical anywhere, readable by others, and untouched by a build that fails."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import pickle
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BASE_CONFIG, REPO, entry, run, tree, write_files
+from generator.build import build
+from generator.errors import BuildFailed, Code
+from generator.search import build_index
+
+WORDS = {"en": "The quick brown fox jumps over the lazy dog",
+         "fr": "Le renard brun rapide saute par-dessus le chien paresseux",
+         "de": "Der schnelle braune Fuchs springt über den faulen Hund",
+         "es": "El rápido zorro marrón salta sobre el perro perezoso"}
+
+
+def four_languages(root: Path, per_language: int = 20, search: bool = True) -> Path:
+    """A site with entries in four languages; 80 entries are enough for --jobs 2 to use the process pool."""
+    files = {"site.yaml": BASE_CONFIG + f"search: {'true' if search else 'false'}\n"}
+    for lang, words in WORDS.items():
+        for i in range(per_language):
+            files[f"content/articles/{lang}-{i:02d}.md"] = entry(
+                f"{lang} {i}", f"2017-{1 + i % 12:02d}-{1 + i % 28:02d}", body=f"{words} {i}. " * 12,
+                lang=lang, tags=[f"t{i % 5}"], regions=["us" if i % 2 else "france"])
+    files["content/articles/mixed.md"] = entry("Mixed", "2017-10-17", body="No lang of its own.")
+    return write_files(root, files)
+
+
+def chorus(site: Path, *args: str, env: dict[str, str] | None = None, umask: int | None = None,
+           cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The chorus command in a process of its own, with the given environment and umask."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("PYTHONHASHSEED", "TZ", "LC_ALL", "LANG", "LC_CTYPE")}
+    environment["PYTHONPATH"] = str(REPO)
+    environment.update(env or {})
+    return subprocess.run([sys.executable, "-m", "generator", "build", "--site", str(site), *args],
+                          env=environment, cwd=cwd or site, capture_output=True, text=True, timeout=600,
+                          preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
+
+
+def modes(root: Path) -> dict[str, int]:
+    """The permission bits of the folder and of everything in it."""
+    found = {".": stat.S_IMODE(root.stat().st_mode)}
+    for path in root.rglob("*"):
+        found[str(path.relative_to(root))] = stat.S_IMODE(path.lstat().st_mode)
+    return found
+
+
+def snapshot(out: Path) -> tuple[dict[str, bytes], int]:
+    return tree(out), out.stat().st_ino
+
+
+# ---- byte-identical, always ---------------------------------------------------
+
+
+def test_four_languages_give_byte_identical_output_anywhere(tmp_path):
+    one = four_languages(tmp_path / "one" / "site")
+    two = four_languages(tmp_path / "somewhere" / "else" / "archive")
+    first = chorus(one, "--jobs", "1", env={"PYTHONHASHSEED": "1", "TZ": "UTC", "LC_ALL": "C.UTF-8"})
+    second = chorus(two, "--jobs", "2", cwd=tmp_path,
+                    env={"PYTHONHASHSEED": "4242", "TZ": "Pacific/Chatham", "LC_ALL": "POSIX", "LANG": "fr_FR.UTF-8"})
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    a, b = tree(one / "output"), tree(two / "output")
+    assert sorted(a) == sorted(b)  # the same files, including the index's content-hashed names
+    assert [path for path in a if a[path] != b[path]] == []
+    languages = json.loads(a["pagefind/pagefind-entry.json"])["languages"]
+    assert sorted(languages) == ["de", "en", "es", "fr"]
+
+
+def test_the_search_index_is_the_same_on_every_run(tmp_path):
+    """Pagefind lists languages in a random order: several runs on one tree must still agree."""
+    site = four_languages(tmp_path / "site", per_language=3, search=False)
+    assert run("build", "--site", str(site)).code == 0
+    indexes = []
+    for attempt in range(4):
+        root = tmp_path / f"copy{attempt}"
+        shutil.copytree(site / "output", root)
+        build_index(root, tmp_path / "nowhere", {}, timeout=120, dir_mode=0o755, file_mode=0o644)
+        indexes.append({path: data for path, data in tree(root).items() if path.startswith("pagefind/")})
+    assert all(index == indexes[0] for index in indexes[1:])
+
+
+# ---- the user's umask --------------------------------------------------------
+
+
+def test_output_is_readable_by_others_with_the_default_umask(tmp_path):
+    site = four_languages(tmp_path / "site", per_language=2)
+    assert chorus(site, umask=0o022).returncode == 0
+    found = modes(site / "output")
+    assert {mode for path, mode in found.items() if (site / "output" / path).is_dir()} == {0o755}
+    assert {mode for path, mode in found.items() if not (site / "output" / path).is_dir()} == {0o644}
+    assert any(path.startswith("pagefind/index/") for path in found)
+    # An edit: unchanged files join the new tree as hard links, the search index is partly rebuilt.
+    (site / "content/articles/en-00.md").write_text(entry("Edited", "2017-01-01", lang="en"))
+    assert chorus(site, umask=0o022).returncode == 0
+    assert set(modes(site / "output").values()) <= {0o755, 0o644}
+
+
+def test_output_follows_the_umask_even_when_nothing_else_changed(tmp_path):
+    site = four_languages(tmp_path / "site", per_language=2)
+    assert chorus(site, umask=0o022).returncode == 0
+    assert chorus(site, umask=0o027).returncode == 0
+    found = modes(site / "output")
+    assert {mode for path, mode in found.items() if (site / "output" / path).is_dir()} == {0o750}
+    assert {mode for path, mode in found.items() if not (site / "output" / path).is_dir()} == {0o640}
+
+
+def test_an_output_folder_left_private_by_an_older_build_is_opened_up(tmp_path):
+    site = four_languages(tmp_path / "site", per_language=2, search=False)
+    assert chorus(site, umask=0o022).returncode == 0
+    os.chmod(site / "output", 0o700)  # what tempfile.mkdtemp used to leave
+    assert chorus(site, umask=0o022).returncode == 0
+    assert stat.S_IMODE((site / "output").stat().st_mode) == 0o755
+    # and then a build with no change writes nothing again
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (site / "output").rglob("*")}
+    assert " 0 files " in chorus(site, umask=0o022).stdout
+    assert before == {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (site / "output").rglob("*")}
+
+
+# ---- a build that fails changes nothing -----------------------------------------
+
+
+@pytest.fixture
+def built(tmp_path):
+    """A site built once (search on), with its output's files and the output folder's inode."""
+    site = four_languages(tmp_path / "site", per_language=16)
+    assert run("build", "--site", str(site)).code == 0
+    (site / "content/articles/en-00.md").write_text(entry("Edited", "2017-01-01", body="Changed.", lang="en"))
+    return site, snapshot(site / "output")
+
+
+def failure(site: Path, *args: str) -> BuildFailed:
+    """Build in this process (so that monkeypatching reaches it, and forked workers); return the failure."""
+    with pytest.raises(BuildFailed) as caught:
+        build(site, *args)
+    return caught.value
+
+
+def assert_unchanged(site: Path, before) -> None:
+    assert snapshot(site / "output") == before
+    leftovers = [p.name for p in site.iterdir() if p.name.startswith((".output.tmp-", ".output.old-"))]
+    assert leftovers == []
+
+
+def assert_reported(result, path: Path, cause: int) -> None:
+    """One error, naming the file as it is in the output folder and the cause, and no traceback."""
+    assert result.code == 1
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"{path}: "), result.err
+    assert os.strerror(cause) in lines[0]
+    assert ".tmp-" not in result.err and "Traceback" not in result.err
+
+
+def failing_write(target_name: str, cause: int):
+    original = Path.write_bytes
+
+    def write_bytes(self, data):
+        if self.name == "index.html" and self.parent.name == target_name and ".tmp-" in str(self):
+            raise OSError(cause, os.strerror(cause), str(self))
+        return original(self, data)
+    return write_bytes
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_full_disk_while_writing_a_page_names_the_page(built, monkeypatch, jobs):
+    site, before = built
+    monkeypatch.setattr(Path, "write_bytes", failing_write("en-00", errno.ENOSPC))  # forked workers inherit it
+    result = run("build", "--site", str(site), "--jobs", jobs)
+    assert_reported(result, site / "output/articles/en-00/index.html", errno.ENOSPC)
+    assert_unchanged(site, before)
+    assert [e.code for e in failure(site).errors] == [Code.OUTPUT]
+
+
+def test_a_read_only_output_folder_is_a_message_not_a_traceback(built, monkeypatch):
+    site, before = built
+    original = os.mkdir
+
+    def mkdir(path, mode=0o777, **kwargs):
+        if ".output.tmp-" in str(path):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return original(path, mode, **kwargs)
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    assert_reported(run("build", "--site", str(site)), site / "output", errno.EROFS)
+    assert_unchanged(site, before)
+    assert [e.code for e in failure(site).errors] == [Code.OUTPUT]
+
+
+def test_a_failed_hard_link_names_the_file(built, monkeypatch):
+    site, before = built
+    original = os.link
+
+    def link(source, target, **kwargs):
+        if str(target).endswith("articles/fr-03/index.html"):
+            raise OSError(errno.EMLINK, os.strerror(errno.EMLINK))
+        return original(source, target, **kwargs)
+    monkeypatch.setattr(os, "link", link)
+    assert_reported(run("build", "--site", str(site)), site / "output/articles/fr-03/index.html", errno.EMLINK)
+    assert_unchanged(site, before)
+
+
+@pytest.mark.parametrize("step", ["away", "in"])
+def test_a_failed_swap_keeps_the_last_good_output_and_its_manifest(built, monkeypatch, step):
+    site, before = built
+    original = os.rename
+
+    def rename(source, target):
+        failing = ".output.tmp-" in str(source) if step == "in" else Path(source) == site / "output"
+        if failing:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        return original(source, target)
+    monkeypatch.setattr(os, "rename", rename)
+    assert_reported(run("build", "--site", str(site)), site / "output", errno.EROFS)
+    assert_unchanged(site, before)
+    monkeypatch.undo()
+    # The manifest still describes the output: the next build is incremental, and right.
+    result = run("build", "--site", str(site))
+    written = int(result.out.split(" files (")[0].rsplit(" ", 1)[1])
+    assert result.code == 0 and written < len(before[0]) / 4, result.out
+    clean = site.parent / "clean"
+    shutil.copytree(site, clean, ignore=shutil.ignore_patterns("output", ".chorus-cache", ".output*"))
+    assert run("build", "--site", str(clean)).code == 0
+    assert tree(site / "output") == tree(clean / "output")
+
+
+def test_a_manifest_that_cannot_be_saved_does_not_fail_the_build(built, monkeypatch):
+    site, _ = built
+    monkeypatch.setattr(pickle, "dump", lambda *args, **kwargs: (_ for _ in ()).throw(
+        OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
+    result = run("build", "--site", str(site))
+    assert result.code == 0, result.err
+    monkeypatch.undo()
+    assert list((site / ".chorus-cache").glob("manifest-*")) == []  # the stale one is not trusted
+    good = tree(site / "output")
+    assert run("build", "--site", str(site)).code == 0
+    assert tree(site / "output") == good
+
+
+def test_an_entry_cache_that_cannot_be_written_does_not_fail_the_build(built, monkeypatch):
+    import sqlite3
+    from generator import cache
+    site, _ = built
+    shutil.rmtree(site / ".chorus-cache")
+    assert run("build", "--site", str(site)).code == 0  # writes the cache afresh
+    good = tree(site / "output")
+    (site / "content/articles/de-01.md").write_text(entry("Neu", "2017-02-02", lang="de"))
+
+    def read_only(self):
+        self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+    monkeypatch.setattr(cache.EntryCache, "_open", read_only)
+    result = run("build", "--site", str(site))
+    assert result.code == 0, result.err
+    monkeypatch.undo()
+    assert tree(site / "output") != good
+
+
+# ---- the search indexer ---------------------------------------------------------
+
+
+def fake_pagefind(folder: Path, program: str) -> None:
+    """A `python -m pagefind` that runs `program` instead (found first on PYTHONPATH)."""
+    write_files(folder, {"pagefind/__init__.py": "", "pagefind/__main__.py": textwrap.dedent(program)})
+
+
+@pytest.fixture
+def with_fake_pagefind(tmp_path, monkeypatch):
+    def install(program: str) -> None:
+        fake_pagefind(tmp_path / "fake", program)
+        monkeypatch.setenv("PYTHONPATH", f"{tmp_path / 'fake'}{os.pathsep}{REPO}")
+    return install
+
+
+def test_a_failing_indexer_is_one_message_naming_its_status_and_last_line(built, with_fake_pagefind):
+    site, before = built
+    with_fake_pagefind("""
+        import sys
+        print("Error: something went wrong", file=sys.stderr)
+        print("the disk is on fire", file=sys.stderr)
+        sys.exit(3)
+    """)
+    result = run("build", "--site", str(site))
+    assert result.code == 1 and "Traceback" not in result.err
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 2 and "3" in lines[0] and "the disk is on fire" in lines[0], result.err
+    assert_unchanged(site, before)
+    assert [e.code for e in failure(site).errors] == [Code.SEARCH]
+
+
+def test_an_indexer_that_hangs_is_stopped_with_its_children(tmp_path, with_fake_pagefind):
+    site = four_languages(tmp_path / "site", per_language=1, search=False)
+    assert run("build", "--site", str(site)).code == 0
+    # It waits for input it never gets (stdin is closed), then forever, and a child holds its stderr open.
+    with_fake_pagefind("""
+        import subprocess, sys, time
+        sys.stdin.read()
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+        time.sleep(3600)
+    """)
+    started = time.monotonic()
+    with pytest.raises(BuildFailed) as caught:
+        build_index(site / "output", tmp_path / "nowhere", {}, timeout=2, dir_mode=0o755, file_mode=0o644)
+    assert time.monotonic() - started < 30
+    [error] = caught.value.errors
+    assert error.code is Code.SEARCH and "2 s" in error.message
+
+
+def test_the_indexer_time_limit_comes_from_site_yaml(tmp_path, with_fake_pagefind):
+    site = write_files(tmp_path / "site", {"site.yaml": BASE_CONFIG + "limits: {search_timeout: 1}\n",
+                                           "content/articles/a.md": entry("A")})
+    with_fake_pagefind("import time; time.sleep(3600)")
+    started = time.monotonic()
+    result = run("build", "--site", str(site))
+    assert time.monotonic() - started < 30
+    assert result.code == 1 and "Traceback" not in result.err
+    assert len(result.err.strip().splitlines()) == 2 and "1 s" in result.err, result.err
+    assert not (site / "output").exists()
+    assert [e.code for e in failure(site).errors] == [Code.SEARCH]
+
+
+def test_an_indexer_writing_outside_its_folder_fails_the_build(built, with_fake_pagefind):
+    site, before = built
+    with_fake_pagefind("""
+        import sys
+        from pathlib import Path
+        root = Path(sys.argv[sys.argv.index("--site") + 1])
+        (root / "pagefind").mkdir()
+        (root / "pagefind/pagefind-entry.json").write_text('{"languages": {}}')
+        (root / "stray.html").write_text("not ours")
+    """)
+    assert [e.code for e in failure(site).errors] == [Code.SEARCH]
+    assert_unchanged(site, before)
+
+
+def test_an_index_naming_a_language_that_is_no_tag_fails_the_build(built, with_fake_pagefind):
+    site, before = built
+    with_fake_pagefind("""
+        import json, sys
+        from pathlib import Path
+        root = Path(sys.argv[sys.argv.index("--site") + 1])
+        (root / "pagefind").mkdir()
+        languages = {"../../x": {"hash": "../../x_1", "wasm": None, "page_count": 1}}
+        (root / "pagefind/pagefind-entry.json").write_text(json.dumps({"languages": languages}))
+    """)
+    assert [e.code for e in failure(site).errors] == [Code.SEARCH]
+    assert_unchanged(site, before)
