@@ -216,7 +216,9 @@ def chorus_tool(site: Path, out: Path, jobs: int | None, log) -> Tool:
                            env=env, capture_output=True, text=True, cwd=CHORUS_SRC)
     if probe.returncode != 0:
         raise SystemExit("bench: this Python cannot import Chorus's generator; run it with the project's venv, "
-                         f"e.g. /work/venv/bin/python bench/run.py (or pip install -e . first):\n{probe.stderr.strip()}")
+                         "e.g. .venv/bin/python bench/run.py, made with the versions known to work: "
+                         "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e .\n"
+                         f"{probe.stderr.strip()}")
     version, _, where = probe.stdout.strip().partition(" ")
     if not Path(where).resolve().is_relative_to(CHORUS_SRC.resolve()):
         raise SystemExit(f"bench: the child imports generator from {where}, not from {CHORUS_SRC}")

@@ -7,7 +7,6 @@ in the site's layouts/ replace the built-in theme's, name by name.
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -26,6 +25,30 @@ from .views import Views
 
 THEME_DIR = Path(__file__).parent / "theme"
 LAYOUTS_DIR = "layouts"
+
+
+class MissingValue(jinja2.UndefinedError):
+    """A template used a value it was not given; carries the value's name, so the message is ours."""
+
+    def __init__(self, name: str | None):
+        super().__init__(f"no value {name!r}" if name else "a value that is not defined")
+        self.name = name
+
+
+class _Undefined(jinja2.StrictUndefined):
+    """StrictUndefined whose every failure raises MissingValue with the missing name."""
+
+    __slots__ = ()
+
+    def _fail_with_missing_value(self, *args, **kwargs):
+        raise MissingValue(self._undefined_name)
+
+
+# StrictUndefined binds its failing operations (str, iteration, comparison...) to one function at class
+# creation: point each of them at ours.
+for _name in dir(jinja2.StrictUndefined):
+    if getattr(jinja2.StrictUndefined, _name) is jinja2.Undefined._fail_with_undefined_error:
+        setattr(_Undefined, _name, _Undefined._fail_with_missing_value)
 
 
 class TemplateProblem(Exception):
@@ -50,7 +73,7 @@ class Renderer:
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(self.layouts)),
                                         jinja2.FileSystemLoader(str(THEME_DIR / "templates"))]),
-            autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+            autoescape=True, undefined=_Undefined, trim_blocks=True, lstrip_blocks=True,
             keep_trailing_newline=True)
 
     def render(self, route: Route) -> bytes:
@@ -121,13 +144,23 @@ class Renderer:
         try:
             return self.env.get_template(name).render(**context).encode("utf-8")
         except jinja2.TemplateSyntaxError as exc:
+            shown = _source_line(exc.source, exc.lineno)
             raise TemplateProblem(SourceError(self._template_path(exc.name or name), exc.lineno or 0,
-                                              f"template error: {exc.message}", "fix the template's syntax")) from None
+                                              "template error: this line is not valid template syntax"
+                                              + (f": {shown}" if shown else ""),
+                                              "check that every {{ is closed by }} and every {% by %}",
+                                              code=Code.TEMPLATE)) from None
+        except MissingValue as exc:
+            path, line = self._failing_template(name)
+            what = f"no value '{exc.name}' here" if exc.name else "a value used here is not defined"
+            raise TemplateProblem(SourceError(path, line, f"template error: {what}",
+                                              "see docs/templates.md for the values each template receives",
+                                              code=Code.TEMPLATE)) from None
         except jinja2.TemplateError as exc:
             path, line = self._failing_template(name)
-            message = re.sub(r"^'[\w ]+ object' has no attribute ('\w+')$", r"no value \1 here", str(exc))
-            raise TemplateProblem(SourceError(path, line, f"template error: {message}",
-                                              "see docs/templates.md for the values each template receives")) from None
+            raise TemplateProblem(SourceError(path, line, f"template error: {type(exc).__name__}",
+                                              "see docs/templates.md for the values each template receives",
+                                              code=Code.TEMPLATE)) from None
         except Exception as exc:
             # An editor's template that fails as it runs (1 // 0, a filter given the wrong value) is theirs to mend.
             path, line = self._failing_template(name)
@@ -343,3 +376,12 @@ def _newest(entries):
     """The newest date (or update) among entries, for lastmod."""
     dates = [(e.meta.updated or e.meta.date).at for e in entries]
     return max(dates) if dates else None
+
+
+def _source_line(source: str | None, line: int | None) -> str:
+    """The template's own line, shortened, to show with a syntax error."""
+    if not source or not line:
+        return ""
+    lines = source.splitlines()
+    text = " ".join(lines[line - 1].split()) if 0 < line <= len(lines) else ""
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import textwrap
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -10,10 +11,24 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from generator.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property tests: the same examples on every CI run (a failure there can be rerun as it was), fresh ones on
+# a developer's machine. A failing example is printed, with a blob for @reproduce_failure. Each example
+# builds a site, which hypothesis would call too slow. HYPOTHESIS_PROFILE names a profile; otherwise CI
+# (set by CI services and by .ci/run) selects "ci". Hypothesis loads a "ci" profile of its own when CI is
+# set, so each of ours starts from the plain defaults.
+_PROPERTY = settings(settings.get_profile("default"), deadline=None, print_blob=True,
+                     suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", _PROPERTY, max_examples=25, derandomize=True, database=None)
+settings.register_profile("dev", _PROPERTY, max_examples=25)
+settings.register_profile("thorough", _PROPERTY, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI", "").lower() not in ("", "0", "false") else "dev"))
 
 BASE_CONFIG = """\
 title: Test archive
