@@ -223,25 +223,26 @@ class Privacy:
         """
         if self._automaton is None:
             return []
-        hits: list[Hit] = []
-
-        def check(value: str, prose: bool, platform: str, where: str, line: int) -> None:
-            found = self.find(self.redact(value, platform) if prose and not as_written else value)
-            if found:
-                hits.append(Hit(found, self.people[found], where, line))
-
         # What the views never show (a private author's profile and post URLs) is not looked at.
-        for path, value, prose, platform in _strings(drop_identity(entry.meta, self.is_private), "", "FrontMatter", ""):
-            check(value, prose, platform, path, entry.line(re.split(r"[.\[]", path)[0]))
-        check(entry.body_html if as_written else self.redact_html(entry.body_html), False, "", "the body",
-              entry.body_line)
+        texts = [(value, prose, platform, path, entry.line(re.split(r"[.\[]", path)[0])) for path, value, prose, platform
+                 in _strings(drop_identity(entry.meta, self.is_private), "", "FrontMatter", "")]
+        texts.append((entry.body_html, False, "", "the body", entry.body_line))
         for embed in entry.embeds:
             if embed.post is not None:
-                for path, value, prose, platform in _strings(drop_identity(embed.post, self.is_private), "",
-                                                             "PostBlock", ""):
-                    check(value, prose, platform, f"post block: {path}", embed.line)
-        for name in entry.source.bundle_files:
-            check(name, False, "", f"the bundle file '{name}'", 1)
+                texts += [(value, prose, platform, f"post block: {path}", embed.line) for path, value, prose, platform
+                          in _strings(drop_identity(embed.post, self.is_private), "", "PostBlock", "")]
+        texts += [(name, False, "", f"the bundle file '{name}'", 1) for name in entry.source.bundle_files]
+        # One look at all of it first: redaction only removes, so most entries end here.
+        if self.find("\0".join(text for text, *_ in texts)) is None:
+            return []
+        hits: list[Hit] = []
+        for value, prose, platform, where, line in texts:
+            if not as_written:
+                value = self.redact_html(value) if where == "the body" else (
+                    self.redact(value, platform) if prose else value)
+            found = self.find(value)
+            if found:
+                hits.append(Hit(found, self.people[found], where, line))
         return hits
 
     def locate(self, entry, handle: str) -> Hit | None:
@@ -297,14 +298,15 @@ def _strings(value, path: str, record: str, platform: str) -> Iterator[tuple[str
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         record = type(value).__name__
         platform = getattr(value, "platform", "") or platform
-        for f in dataclasses.fields(value):
-            if (record, f.name) in DECLARATION_FIELDS:
+        for name in value.__dataclass_fields__:  # every field, present or future: none can bypass the check
+            if (record, name) in DECLARATION_FIELDS:
                 continue
-            child = getattr(value, f.name)
-            child_path = f"{path}.{f.name}" if path else f.name
+            child = getattr(value, name)
+            child_path = f"{path}.{name}" if path else name
             if isinstance(child, str):
-                yield child_path, child, (record, f.name) in PROSE_FIELDS, platform
-            else:
+                if child:
+                    yield child_path, child, (record, name) in PROSE_FIELDS, platform
+            elif child is not None and not isinstance(child, (bool, int, float)):
                 yield from _strings(child, child_path, record, platform)
     elif isinstance(value, (tuple, list)):
         for index, item in enumerate(value):
