@@ -7,8 +7,9 @@
 - Open pages hold a Server-Sent Events stream, /__chorus/events, on the same
   standard-library server. A good rebuild sends `reload`; a failed one sends
   `errors`, shown as an overlay over the last good page, which stays served.
-- The small script that listens is added to HTML responses as they are
-  served; the built files never contain it.
+- The small script that listens, and the error panel it shows, are added to
+  HTML responses as they are served; the built files never contain them.
+  They, and serve's own pages, are templates in theme/serve/.
 - Only files inside the served folder are ever served, and only to requests
   whose Host header names the address serve is bound to (DNS rebinding).
 - No build failure stops serve: whatever a build raises is shown as one-line
@@ -18,7 +19,6 @@
 from __future__ import annotations
 
 import errno
-import html
 import ipaddress
 import json
 import mimetypes
@@ -40,6 +40,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
+import jinja2
+
 from .build import InternalError, build
 from .errors import BuildFailed, summary_line
 
@@ -47,6 +49,7 @@ PREFIX = "/__chorus/"
 EVENTS_PATH = PREFIX + "events"
 ERRORS_PATH = PREFIX + "errors"
 THEME_DIR = Path(__file__).parent / "theme"
+SERVE_TEMPLATES = THEME_DIR / "serve"
 WATCHED_TOP = frozenset({"site.yaml", "content", "layouts"})
 KEEPALIVE_SECONDS = 15.0
 WATCH_RETRY_SECONDS = 5.0
@@ -113,15 +116,6 @@ def inside(root: Path, path: Path) -> bool:
     real_root = os.path.realpath(root)
     real = os.path.realpath(path)
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
-
-
-def script_json(value) -> str:
-    """JSON that is safe inside an HTML <script>: no '<', '>' or '&' can close the element."""
-    text = json.dumps(value, ensure_ascii=False)
-    for char, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
-    return text
 
 
 def one_line(text: str) -> str:
@@ -237,56 +231,36 @@ def url_literal(address: IPAddress) -> str:
     return f"[{address}]" if address.version == 6 else str(address)
 
 
-LIVE_SCRIPT = """<script id="chorus-live">
-(function () {
-  var state = %(state)s;
-  var box = null;
-  function show(errors, summary) {
-    if (!errors || !errors.length) { if (box) { box.remove(); box = null; } return; }
-    if (!box) {
-      box = document.createElement("div");
-      box.id = "chorus-errors";
-      box.setAttribute("role", "alert");
-      box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;margin:0;padding:1.5em;" +
-        "background:rgba(20,20,20,.94);color:#fff;font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;";
-      var close = document.createElement("button");
-      close.textContent = "\\u00d7";
-      close.title = "Hide until the next build";
-      close.style.cssText = "float:right;font-size:20px;background:none;color:#fff;border:0;cursor:pointer";
-      close.onclick = function () { box.style.display = "none"; };
-      var head = document.createElement("p");
-      head.style.cssText = "margin:0 0 1em;color:#ff8a80;font-weight:bold";
-      var pre = document.createElement("pre");
-      pre.style.cssText = "margin:0;white-space:pre-wrap;word-break:break-word";
-      var foot = document.createElement("p");
-      foot.style.cssText = "margin:1em 0 0;color:#bbb";
-      foot.textContent = "The last good build is still served. Fix the file and save: the page reloads.";
-      box.appendChild(close); box.appendChild(head); box.appendChild(pre); box.appendChild(foot);
-      (document.body || document.documentElement).appendChild(box);
-    }
-    box.style.display = "";
-    box.children[1].textContent = "chorus: the site could not be rebuilt (" + summary + ")";
-    box.children[2].textContent = errors.join("\\n");
-  }
-  function ready(f) {
-    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", f); else f();
-  }
-  ready(function () { show(state.errors, state.summary); });
-  if (!window.EventSource) return;
-  var events = new EventSource("%(events)s");
-  events.addEventListener("hello", function (e) {
-    var now = JSON.parse(e.data);
-    if (now.instance !== state.instance || now.build !== state.build) { location.reload(); return; }
-    ready(function () { show(now.errors, now.summary); });
-  });
-  events.addEventListener("reload", function () { events.close(); location.reload(); });
-  events.addEventListener("errors", function (e) {
-    var now = JSON.parse(e.data);
-    ready(function () { show(now.errors, now.summary); });
-  });
-})();
-</script>
-"""
+# ---- serve's own markup: theme/serve/ ---------------------------------------------
+
+
+class ServePages:
+    """The script and error panel added to served pages, and serve's own pages, from theme/serve/.
+
+    Autoescaped like the site's templates; the script receives its values through `tojson`.
+    """
+
+    def __init__(self, folder: Path = SERVE_TEMPLATES):
+        self._env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True,
+                                       undefined=jinja2.StrictUndefined, trim_blocks=True,
+                                       lstrip_blocks=True, keep_trailing_newline=True)
+
+    def _render(self, name: str, **values) -> bytes:
+        return self._env.get_template(name).render(**values).encode("utf-8")
+
+    def live(self, state: dict) -> bytes:
+        """The reload script and the error panel's template, for a build state (BuildState.as_json)."""
+        return self._render("live.html", state=state, events=EVENTS_PATH,
+                            errors=state["errors"], summary=state["summary"])
+
+    def not_found(self) -> bytes:
+        return self._render("not_found.html")
+
+    def no_site(self, errors: list[str]) -> bytes:
+        return self._render("no_site.html", errors=errors)
+
+    def moved(self, location: str) -> bytes:
+        return self._render("moved.html", location=location)
 
 
 @dataclass
@@ -350,6 +324,7 @@ class ChorusServer(ThreadingHTTPServer):
         self.state = state
         self.hub = hub
         self.state_lock = lock
+        self.pages = ServePages()
         super().__init__(address, Handler)
 
     def server_bind(self):
@@ -459,19 +434,15 @@ class Handler(BaseHTTPRequestHandler):
         page = self.server.root / "404.html"
         if page.is_file() and inside(self.server.root, page):
             return self._file(404, page, head)
-        body = self._inject(b"<!doctype html><meta charset=utf-8><title>Not found</title><h1>Not found</h1>\n")
+        body = self._inject(self.server.pages.not_found())
         self._send(404, "text/html; charset=utf-8", body, head)
 
     def _no_site(self, head: bool) -> None:
-        state = self.server.snapshot()
-        lines = "\n".join(html.escape(line) for line in state["errors"]) or "Building…"
-        body = ("<!doctype html><meta charset=utf-8><title>chorus serve: no site yet</title>"
-                "<h1>The site has not been built yet</h1>"
-                f"<pre>{lines}</pre>\n").encode("utf-8")
+        body = self.server.pages.no_site(self.server.snapshot()["errors"])
         self._send(503, "text/html; charset=utf-8", self._inject(body), head)
 
     def _redirect(self, location: str, head: bool) -> None:
-        body = f'<!doctype html><meta charset=utf-8><a href="{html.escape(location)}">Moved</a>\n'.encode()
+        body = self.server.pages.moved(location)
         self._send(301, "text/html; charset=utf-8", body, head, {"Location": location})
 
     def _send(self, status: int, ctype: str, body: bytes, head: bool, headers: dict | None = None) -> None:
@@ -487,8 +458,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _inject(self, data: bytes) -> bytes:
-        """The reload-and-errors script, before </body> (or at the end): served pages only."""
-        script = (LIVE_SCRIPT % {"state": script_json(self.server.snapshot()), "events": EVENTS_PATH}).encode()
+        """The reload script and the error panel's template, before </body> (or at the end): served pages only."""
+        script = self.server.pages.live(self.server.snapshot())
         at = data.lower().rfind(b"</body>")
         return data[:at] + script + data[at:] if at >= 0 else data + script
 

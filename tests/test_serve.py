@@ -7,6 +7,8 @@ a folder of its own, so that the serve folder can be found, and checked gone.
 from __future__ import annotations
 
 import errno
+import fnmatch
+import html
 import http.client
 import io
 import json
@@ -20,9 +22,12 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from conftest import BASE_CONFIG, REPO, entry, run
 
@@ -30,7 +35,7 @@ from generator import build as build_module
 from generator import serve as serve_module
 from generator.build import InternalError
 from generator.progress import Progress
-from generator.serve import HostCheck, Session, content_type, safe_segments, script_json
+from generator.serve import SERVE_TEMPLATES, HostCheck, ServePages, Session, content_type, safe_segments
 
 FEED_NAMES = {"feed.xml", "atom.xml", "feed.json"}
 
@@ -198,6 +203,10 @@ def test_serves_the_site_and_reloads_on_change(write_site, serve):
     page = server.text("/articles/a/")
     assert "First version of A." in page
     assert '<script id="chorus-live">' in page
+    # The script is theme/serve/reload.js, given its values by the server.
+    script = (SERVE_TEMPLATES / "reload.js").read_text(encoding="utf-8")
+    assert all(line in page for line in script.splitlines() if not re.search(r"\{[{#%]|[}#%]\}", line))
+    assert panel_of(page).tags == PANEL_TAGS and panel_of(page).text == {"summary": "", "errors": ""}
     events = Events(server.port)
     hello = events.wait_for("hello")
     assert hello["errors"] == [] and hello["build"] >= 1
@@ -277,6 +286,8 @@ def test_build_error_keeps_last_good_pages_and_shows_escaped_overlay(write_site,
     assert page.count('<script type="application/ld+json">') == 1
     state = json.loads(re.search(r"var state = (.*);\n", page).group(1))
     assert state["errors"] == [expected]
+    panel = panel_of(page)  # the panel's template shows it too, as text
+    assert panel.tags == PANEL_TAGS and panel.text == {"summary": "1 error in 1 file", "errors": expected}
     assert server.errors()["errors"] == [expected]
     # ... and the terminal shows the same lines as chorus build.
     deadline = time.monotonic() + TIMEOUT
@@ -301,7 +312,7 @@ def test_a_site_that_fails_its_first_build_is_served_once_fixed(write_site, serv
     status, headers, body = server.get("/")
     assert status == 503 and headers["content-type"] == "text/html; charset=utf-8"
     message = "content/articles/a.md:4: regions: 'frnace' is not a region in site.yaml (did you mean 'france'?)"
-    assert message.replace("'", "&#x27;") in body.decode("utf-8")
+    assert str(escape(message)) in body.decode("utf-8")
     assert server.errors()["errors"] == [message]
     events = Events(server.port)
     events.wait_for("hello")
@@ -309,6 +320,82 @@ def test_a_site_that_fails_its_first_build_is_served_once_fixed(write_site, serv
     events.wait_for("reload")
     assert "Body text." in server.text("/articles/a/")
     events.close()
+
+
+# ---- serve's own markup: theme/serve/ ----------------------------------------------
+
+PANEL_TAGS = ["div", "button", "p", "span", "pre", "p"]
+
+
+class _Panel(HTMLParser):
+    """The error panel's <template> in a served page: its tags, and the text of its two slots."""
+
+    SLOTS = {"data-chorus-summary": "summary", "data-chorus-errors": "errors"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text = {"summary": "", "errors": ""}
+        self._inside = False
+        self._slot: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "template" and dict(attrs).get("id") == "chorus-panel":
+            self._inside = True
+        elif self._inside:
+            self.tags.append(tag)
+            self._slot = next((self.SLOTS[name] for name, _ in attrs if name in self.SLOTS), self._slot)
+
+    def handle_endtag(self, tag):
+        if tag == "template":
+            self._inside = False
+        self._slot = None
+
+    def handle_data(self, data):
+        if self._inside and self._slot:
+            self.text[self._slot] += data
+
+
+def panel_of(page: str) -> _Panel:
+    panel = _Panel()
+    panel.feed(page)
+    return panel
+
+
+HOSTILE_ERROR = '</template></pre></script><script>alert(1)</script><img src=x onerror=alert(2)>"\'&\u2028'
+
+
+def test_panel_and_script_hold_a_hostile_error_as_text():
+    state = {"instance": "0a1b", "build": 3, "errors": [HOSTILE_ERROR, "second"],
+             "summary": f"2 errors {HOSTILE_ERROR}"}
+    snippet = ServePages().live(state).decode("utf-8")
+    panel = panel_of(snippet)
+    assert panel.tags == PANEL_TAGS
+    assert panel.text == {"summary": state["summary"], "errors": HOSTILE_ERROR + "\nsecond"}
+    assert snippet.count("<script") == 1 and snippet.count("</script>") == 1
+    script = snippet[snippet.index("<script"):]
+    assert "\u2028" not in script  # a line break to older JavaScript, even inside a string
+    assert json.loads(re.search(r"var state = (.*);\n", script).group(1)) == state
+
+
+def test_serve_pages_escape_what_they_show():
+    pages = ServePages()
+    location = '/a"><script>alert(1)</script>/'
+    moved = pages.moved(location).decode("utf-8")
+    assert "<script" not in moved
+    assert html.unescape(re.search(r'href="([^"]*)"', moved).group(1)) == location
+    no_site = pages.no_site([HOSTILE_ERROR]).decode("utf-8")
+    assert "<script" not in no_site and "<img" not in no_site
+    assert html.unescape(re.search(r"<pre>(.*)</pre>", no_site, re.S).group(1)) == HOSTILE_ERROR
+    assert "Building" in pages.no_site([]).decode("utf-8")
+    assert "<h1>Not found</h1>" in pages.not_found().decode("utf-8")
+
+
+def test_serve_templates_are_installed_with_the_package():
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = package_data["tool"]["setuptools"]["package-data"]["generator"]
+    files = [p.relative_to(REPO / "generator").as_posix() for p in SERVE_TEMPLATES.iterdir()]
+    assert files and all(any(fnmatch.fnmatch(f, pattern) for pattern in patterns) for f in files)
 
 
 # ---- what is served, and what never is ---------------------------------------------
@@ -415,8 +502,6 @@ def test_safe_segments_and_content_types():
     assert content_type("feed.json") == "application/feed+json; charset=utf-8"
     assert content_type("photo.JPG") == "image/jpeg"
     assert content_type("report.pdf") == "application/pdf"
-    assert "<" not in script_json({"e": ["</script><!--", "\u2028"]})
-    assert json.loads(script_json({"e": ["</script>&"]})) == {"e": ["</script>&"]}
 
 
 def test_base_url_with_a_path_is_served_at_the_local_root(write_site, serve):
