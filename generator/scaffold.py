@@ -1,8 +1,9 @@
-"""`chorus new`: a new entry file with complete front matter for its kind.
+"""`chorus new`: a new entry file whose front matter is written from the key declarations.
 
-The file builds exactly as written: every required key has a value that
-passes the checks (a take's author is a stand-in name to change), the lists are
-empty, and each optional key is shown as a comment with an example.
+Every key the kind may have is there, in the order generator/entries.py declares them, each with its
+doc as a comment (generator/reference.py walks the declarations). Required keys have a value that
+passes the checks, so the file builds exactly as written (a take's author, a thread's author and post
+are stand-ins to replace); every other key is commented out with an example, to use by removing '# '.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from pathlib import Path
 
 import yaml
 
+from . import reference, schema
 from .config import SiteConfig, load_config
+from .entries import FrontMatter
 from .errors import BuildFailed
+from .kinds import KINDS, TAXONOMY
+from .reference import REFUSED, REQUIRED, Key
 from .urls import slugify
 
-KIND_FOLDERS = {"article": "articles", "take": "takes", "thread": "threads", "page": "pages"}
+KIND_FOLDERS = {kind.name: kind.folder for kind in KINDS}
 """`chorus new KIND` -> the folder under content/."""
 
 
@@ -101,79 +106,148 @@ def new_entry(site_dir: Path, kind: str, title: str, today: date | None = None) 
 # ---- the front matter of each kind ---------------------------------------------
 
 
-def _terms(config: SiteConfig, taxonomy: str) -> str:
-    terms = [slug for slug, _ in getattr(config.taxonomies, taxonomy).terms]
-    return "from site.yaml: " + ", ".join(terms) if terms else "site.yaml lists none yet"
+STAND_INS = {
+    "authors": ('["Editor"]', 'Change "Editor" to the author\'s name.'),
+    "author.name": ('"Author\'s name"', "Change it."),
+    "posts.text": ('"The post\'s text, as published."', "Replace it."),
+}
+"""Values for required keys that an editor has to replace: the file builds with them all the same."""
+
+EXAMPLES = {
+    "author.handle": "their_handle",
+    "responds_to": "[article-slug]",
+}
+"""Examples for keys whose type alone gives a poor one: a handle of '...' would match every '...' in the file."""
+
+FILLED = frozenset({"platform", "author.private"})
+"""Optional keys a new file writes all the same, with their example: a thread's `platform`, since its
+stand-in post has no url to read it from, and `private: true` for its author, since a person stays
+private until the editor decides otherwise."""
+
+OPTIONAL_HEADING = "# Optional keys: remove the '# ' to use one (docs/front-matter.md)."
+COMMENT_COLUMN = 32
 
 
-def _line(text: str, comment: str, width: int = 30) -> str:
-    return f"{text.ljust(width - 1)} # {comment}" if comment else text
+@dataclass(frozen=True)
+class _Context:
+    """What the values of a new entry's keys depend on."""
+
+    kind: str
+    title: str
+    today: date
+    config: SiteConfig
 
 
 def front_matter(kind: str, title: str, today: date, config: SiteConfig) -> str:
-    other_lang = "fr" if config.language != "fr" else "en"
-    warnings = [w.label for _, w in config.content_warnings]
-    warning_example = warnings[0] if warnings else "sexual harassment"
-    warning_comment = ("from site.yaml's content_warnings" if warnings else "shown before the text and in feeds")
-    lines = ["---", f"title: {quote(title)}", f"date: {today.isoformat()}"]
-    if kind == "take":
-        lines.append(_line('authors: ["Editor"]', "required for a take: change \"Editor\" to the author's name"))
-    if kind != "page":
-        lines += [
-            _line("tags: []", "free tags, e.g. [MeToo, NOTokay]"),
-            _line("regions: []", _terms(config, "regions")),
-            _line("sectors: []", _terms(config, "sectors")),
-        ]
-    if kind == "thread":
-        lines += [
-            _line("platform: twitter", "twitter, x, mastodon, bluesky, instagram or facebook"),
-            "author:",
-            _line('  name: "Author\'s name"', "the name shown: change it (a pseudonym is fine)"),
-            _line("  private: true", "a private person: handle and profile URL are never shown"),
-            _line("  # handle: their_handle", "without '@'"),
-            _line("  # url: https://...", "their profile"),
-            _line("# parts_total: 10", "how many parts the thread had, when known"),
-            _line("posts:", "the archived posts, in order; gaps allowed"),
-            _line('  - text: "The post\'s text, as published."', ""),
-            _line("    # n: 1", "its position in the thread"),
-            _line('    # id: "1234567890"', "the platform's id, in quotes"),
-            "    # url: https://...",
-            "    # date: 2017-10-17T14:02:00Z",
-            f"    # lang: {config.language}",
-            '    # media: [{src: photo.jpg, alt: "What the image shows"}]',
-            _line("    # status: unknown", "live, deleted, protected, suspended or unknown"),
-        ]
-    lines.append("# Optional keys: remove the '# ' to use one (docs/front-matter.md).")
-    lines.append(_line('# summary: "..."', "for listings and feeds; default: the first paragraph"))
-    if kind != "take":
-        lines.append(_line("# authors: [Jane Doe]", "names, or {name: ..., url: https://...}"))
-    if kind == "take":
-        lines.append(_line("# responds_to: [article-slug]", "the article(s) this take answers, by slug"))
-    lines += [
-        _line(f"# lang: {other_lang}", f"when not the site's language ({config.language})"),
-        _line(f"# content_warnings: [{warning_example}]", warning_comment),
-        _line("# content_warnings_collapse: false", "show the text without a click"),
-        _line("# source:", "where the material was first published"),
-        '#   title: "..."',
-        '#   publisher: "..."',
-        "#   url: https://...",
-        _line("#   archived_url: https://...", "a preserved copy, used when url is dead"),
-        "#   published: 2017-10-16",
-        _line(f"# updated: {today.isoformat()}", "when it was last changed"),
-        _line("# slug: other-name", "the URL name; default: from the file name"),
-        _line("# aliases: [/2017/10/old-url/]", "old paths that must keep working"),
-    ]
-    if kind == "page":
-        lines.append(_line("# weight: 0", "order in the navigation, lower first"))
+    """The file `chorus new` writes: front matter, then a line saying what to write in the body."""
+    ctx = _Context(kind, title, today, config)
+    present = [key for key in reference.top_level(FrontMatter) if reference.rule(key, kind) != REFUSED]
+    written = [key for key in present if _written(key, ctx)]
+    lines = ["---"]
+    for key in written:
+        lines += _key_lines(key, "", None, ctx)
+    lines.append(OPTIONAL_HEADING)
+    for key in present:
+        if key not in written:
+            lines += _key_lines(key, "", "", ctx)
+    return "\n".join(lines + ["---", BODIES[kind], ""])
+
+
+def _written(key: Key, ctx: _Context) -> bool:
+    """Whether a key is written uncommented: required of the kind (or of its record), or FILLED."""
+    required = reference.rule(key, ctx.kind) == REQUIRED if key.depth == 0 else key.required
+    return required or key.path in FILLED
+
+
+def _key_lines(key: Key, indent: str, hash_at: str | None, ctx: _Context, item: bool = False) -> list[str]:
+    """A key and what it holds. `hash_at` is where the '# ' of a commented key goes (None: not commented);
+    `item` starts a list item ('- ')."""
+    value, note = _value(key, ctx)
+    comment = reference.sentence(key.doc) + (f" {note}" if note else "")
+    if value is not None or key.nested is None or key.by_name:
+        return [_line(indent, hash_at, f"{key.name}: {value or ''}".rstrip(), comment, item)]
+    lines = [_line(indent, hash_at, f"{key.name}:", comment, item)]
+    inner = indent + ("    " if key.many else "  ")
+    for index, child in enumerate(reference.top_level(key.nested, key.path)):
+        child_hash = hash_at if hash_at is not None else (None if _written(child, ctx) else inner)
+        lines += _key_lines(child, inner, child_hash, ctx, item=key.many and index == 0)
+    return lines
+
+
+def _line(indent: str, hash_at: str | None, text: str, comment: str, item: bool) -> str:
+    """'  name: x   # doc'; commented at `hash_at`: '# ' + the rest, so removing '# ' gives the key back."""
+    if item:
+        indent = indent[:-2] + "- "
+    body = indent + text if hash_at is None else f"{hash_at}# {indent[len(hash_at):]}{text}"
+    return f"{body.ljust(COMMENT_COLUMN - 1)} # {comment}"
+
+
+def _value(key: Key, ctx: _Context) -> tuple[str | None, str]:
+    """The key's value as YAML and a note for its comment; None for a key whose value is a block."""
+    if key.path == "title":
+        return quote(ctx.title), ""
+    if key.path == "date":
+        return ctx.today.isoformat(), ""
+    if key.path in STAND_INS and _written(key, ctx):
+        return STAND_INS[key.path]
+    if key.path in EXAMPLES:
+        return EXAMPLES[key.path], ""
+    parse, many = reference.item_parser(key.parse)
+    example = _example(key, parse, ctx)
+    note = _vocabulary_note(key, parse, ctx)
+    if example is None:
+        return None, note
+    return (f"[{example}]" if example else "[]") if many else example, note
+
+
+def _example(key: Key, parse: schema.Parser, ctx: _Context) -> str | None:
+    """An example value of one item; None when the key holds a record, written as a block."""
+    factory, args = reference.made_by(parse)
+    if factory is schema.record:
+        return None
+    if factory is schema.choice:
+        return key.field.default or args["choices"][0]
+    if factory in (schema.up_to, schema.between):
+        return str(key.field.default if isinstance(key.field.default, int) else 1)
+    other_language = "fr" if ctx.config.language.split("-")[0] != "fr" else "en"
+    warnings = [warning.label for _, warning in ctx.config.content_warnings]
+    examples = {
+        "schema.boolean": "false" if key.field.default else "true",
+        "schema.when": ctx.today.isoformat(),
+        "schema.url": "https://...",
+        "schema.language_tag": other_language,
+        reference.TERM_PARSER: ", ".join(_terms(key.name, ctx)[:1]),
+        "entries._warning": warnings[0] if warnings else "sexual harassment",
+        "entries._tag": "MeToo",
+        "entries._slug": "other-name",
+        "entries._alias": "/2017/10/old-url/",
+        "entries._author": "Jane Doe",
+        "entries._media_src": "photo.jpg",
+        "entries._post_id": '"1234567890"',
+    }
+    name = reference.parser_name(parse)
+    if name in examples:
+        return examples[name]
+    return None if key.nested is not None else '"..."'
+
+
+def _terms(name: str, ctx: _Context) -> list[str]:
+    """The terms site.yaml declares for the taxonomy a front-matter key is named after."""
+    if name in TAXONOMY and TAXONOMY[name].closed:
+        return [slug for slug, _ in ctx.config.taxonomies.of(name).terms]
+    return []
+
+
+def _vocabulary_note(key: Key, parse: schema.Parser, ctx: _Context) -> str:
+    """For a key whose values come from site.yaml: the values it lists."""
+    name = reference.parser_name(parse)
+    if name == reference.TERM_PARSER:
+        terms = _terms(key.name, ctx)
+    elif name == "entries._warning" and ctx.config.content_warnings:
+        terms = [slug for slug, _ in ctx.config.content_warnings]
     else:
-        lines.append(_line("# featured: true", "listed first on the home page"))
-    lines += [
-        _line("# draft: true", "built only with --drafts"),
-        "---",
-        BODIES[kind],
-        "",
-    ]
-    return "\n".join(lines)
+        return ""
+    return "site.yaml has: " + ", ".join(terms) + "." if terms else "site.yaml lists none yet."
 
 
 BODIES = {

@@ -33,6 +33,16 @@ def key(doc: str, parse: Parser, default: Any = REQUIRED, *, only: str = "", req
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def _made(parser: Parser, factory: Callable, /, **args: Any) -> Parser:
+    """Mark a parser with the factory that made it and the factory's arguments, as `parser.made_by`.
+
+    generator/reference.py reads the mark to say in words what a key accepts ('list of tags, at most
+    `limits.tags_per_entry`') for the docs and `chorus new`; parsing never reads it.
+    """
+    parser.made_by = (factory, args)  # type: ignore[attr-defined]
+    return parser
+
+
 @dataclasses.dataclass
 class Problem:
     """An Invalid with the line it belongs to and the key path it concerns."""
@@ -180,7 +190,7 @@ def up_to(limit: str) -> Parser:
             raise Invalid(f"{describe(node)} is over the limit of {most}",
                           f"raise limits.{limit} in site.yaml if it is right", code=Code.LIMIT)
         return value
-    return parse_up_to
+    return _made(parse_up_to, up_to, limit=limit)
 
 
 def between(low: int, high: int) -> Parser:
@@ -190,7 +200,7 @@ def between(low: int, high: int) -> Parser:
         if not low <= value <= high:
             raise Invalid(f"expected a number from {low} to {high}, got {describe(node)}")
         return value
-    return parse_between
+    return _made(parse_between, between, low=low, high=high)
 
 
 def at_most(limit: str, noun: str, parse: Parser) -> Parser:
@@ -203,7 +213,7 @@ def at_most(limit: str, noun: str, parse: Parser) -> Parser:
                           f"remove some, or raise limits.{limit} in site.yaml", line=found[most].line,
                           code=Code.LIMIT)
         return parse(node, ctx)
-    return parse_at_most
+    return _made(parse_at_most, at_most, limit=limit, parse=parse)
 
 
 def short_text(limit: str, optional: bool = False) -> Parser:
@@ -215,7 +225,7 @@ def short_text(limit: str, optional: bool = False) -> Parser:
             raise Invalid(f"{len(value)} characters, over the limit of {most}",
                           f"shorten it, or raise limits.{limit} in site.yaml", code=Code.LIMIT)
         return value
-    return parse_short_text
+    return _made(parse_short_text, short_text, limit=limit, optional=optional)
 
 
 def boolean(node: Node, ctx=None) -> bool:
@@ -250,7 +260,7 @@ def list_of(parse: Parser) -> Parser:
         if failed:
             raise _Reported()
         return tuple(out)
-    return parse_list
+    return _made(parse_list, list_of, parse=parse)
 
 
 def distinct(parse: Parser, identity: Callable[[Any], Any] = lambda value: value) -> Parser:
@@ -260,7 +270,7 @@ def distinct(parse: Parser, identity: Callable[[Any], Any] = lambda value: value
         for value in parse(node, ctx):
             kept.setdefault(identity(value), value)
         return tuple(kept.values())
-    return parse_distinct
+    return _made(parse_distinct, distinct, parse=parse)
 
 
 SAFE_SCHEMES = ("http", "https", "mailto")
@@ -361,7 +371,7 @@ def choice(choices: tuple[str, ...]) -> Parser:
         if value not in choices:
             raise Invalid(f"'{abridged(value)}' is not allowed", did_you_mean(value, choices) or one_of(choices))
         return value
-    return parse_choice
+    return _made(parse_choice, choice, choices=choices)
 
 
 def record(cls, **options) -> Parser:
@@ -373,7 +383,7 @@ def record(cls, **options) -> Parser:
             ctx.problems.extend(problems)
             raise _Reported()
         return value
-    return parse_record
+    return _made(parse_record, record, cls=cls)
 
 
 def mapping_of(parse_value: Parser, key_pattern: str = r"^[a-z0-9]+(-[a-z0-9]+)*$",
@@ -402,7 +412,7 @@ def mapping_of(parse_value: Parser, key_pattern: str = r"^[a-z0-9]+(-[a-z0-9]+)*
         if failed:
             raise _Reported()
         return tuple(out)
-    return parse_mapping
+    return _made(parse_mapping, mapping_of, parse_value=parse_value)
 
 
 class _Reported(Invalid):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from dataclasses import fields
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -11,6 +13,7 @@ import pytest
 import yaml
 
 from conftest import BASE_CONFIG, REPO, entry, read, run
+from generator.entries import FrontMatter, Media, Person, Post, Source, Withdrawal
 
 KINDS = {"article": "articles", "take": "takes", "thread": "threads", "page": "pages"}
 TRICKY_TITLE = '#MeToo: "quoted" & <b>bold</b> — Élysée, yes'
@@ -48,6 +51,26 @@ def test_title_is_quoted_safely_for_yaml(write_site, kind):
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
 
 
+REFUSED_BY_KIND = {"article": {"responds_to"}, "take": set(), "thread": {"responds_to"},
+                   "page": {"tags", "regions", "sectors", "featured", "responds_to"}}
+"""Keys the declarations give every kind but a kind refuses (the kinds column of docs/front-matter.md)."""
+
+
+def uncommented(text: str) -> str:
+    """The file with every optional key in use: '# ' removed before each commented key."""
+    lines = []
+    for line in text.split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith("# ") and ":" in stripped.split(" # ")[0] and not stripped.startswith("# Optional"):
+            line = line[: len(line) - len(stripped)] + stripped[2:]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def names(record) -> set[str]:
+    return {f.name for f in fields(record)}
+
+
 def test_front_matter_of_each_kind(write_site):
     site = write_site({})
     paths = {kind: site / run("new", kind, f"A {kind}", "--site", str(site)).out.strip() for kind in KINDS}
@@ -55,48 +78,49 @@ def test_front_matter_of_each_kind(write_site):
     meta = {kind: front_matter(text) for kind, text in texts.items()}
     today = datetime.now(ZoneInfo("UTC")).date()
 
-    assert meta["article"] == {"title": "A article", "date": today, "tags": [], "regions": [], "sectors": []}
-    assert meta["take"] == {"title": "A take", "date": today, "authors": ["Editor"], "tags": [], "regions": [],
-                            "sectors": []}
+    # As written, the required keys only, with values that build.
+    assert meta["article"] == {"title": "A article", "date": today}
     assert meta["page"] == {"title": "A page", "date": today}
+    assert meta["take"] == {"title": "A take", "date": today, "authors": ["Editor"]}
     thread = meta["thread"]
+    assert set(thread) == {"title", "date", "platform", "author", "posts"}
     assert thread["platform"] == "twitter"
-    assert thread["author"]["private"] is True and thread["author"]["name"]
-    assert len(thread["posts"]) == 1 and thread["posts"][0]["text"]
-    assert {"tags", "regions", "sectors"} <= set(thread)
+    # A new thread's author is private until the editor decides otherwise.
+    assert thread["author"] == {"name": "Author's name", "private": True}
+    assert len(thread["posts"]) == 1 and set(thread["posts"][0]) == {"text"}
 
-    # The take's author is a placeholder, with a comment saying to change it.
-    assert 'authors: ["Editor"]' in texts["take"] and "change" in texts["take"].split("authors:")[1].split("\n")[0]
-    # The closed vocabularies of site.yaml are listed beside the empty lists.
-    assert "from site.yaml: us, france" in texts["article"] and "from site.yaml: sports, workplace" in texts["article"]
-    # Optional keys are there as comments.
+    # The stand-ins say to replace them.
+    assert 'authors: ["Editor"]' in texts["take"] and "Change" in texts["take"].split("authors:")[1].split("\n")[0]
+    assert "Replace it" in texts["thread"].split("- text:")[1].split("\n")[0]
+    # The closed vocabularies of site.yaml are listed beside regions and sectors.
+    assert "site.yaml has: us, france" in texts["article"] and "site.yaml has: sports, workplace" in texts["article"]
+
+    # Every key the kind may have is there, each with its doc beside it: the optional ones commented out.
     for kind, text in texts.items():
-        for key in ("summary", "lang", "content_warnings", "source", "aliases", "draft", "slug", "updated"):
-            assert f"\n# {key}:" in text, (kind, key)
-        assert ("\n# featured:" in text) == (kind != "page")
-        assert ("\n# weight:" in text) == (kind == "page")
-        assert ("\n# responds_to:" in text) == (kind == "take")
-    # Pages reject tags, regions, sectors, featured and responds_to: none of them, not even commented.
-    for key in ("tags", "regions", "sectors", "featured", "responds_to"):
+        allowed = {f.name for f in fields(FrontMatter) if f.metadata["only"] in ("", kind)} - REFUSED_BY_KIND[kind]
+        full = front_matter(uncommented(text))
+        assert set(full) == allowed, kind
+        for f in fields(FrontMatter):
+            lines = [line for line in text.split("\n") if re.match(rf"(# )?{f.name}:", line)]
+            assert len(lines) == (f.name in allowed), (kind, f.name)
+            assert all(f.metadata["doc"] in line.split(" # ", 1)[1] for line in lines), (kind, f.name)
+        assert set(full["source"]) == names(Source) and set(full["withdrawn"]) == names(Withdrawal)
+    full_thread = front_matter(uncommented(texts["thread"]))
+    assert set(full_thread["author"]) == names(Person)
+    assert set(full_thread["posts"][0]) == names(Post) and set(full_thread["posts"][0]["media"][0]) == names(Media)
+    # Pages refuse tags, regions, sectors, featured and responds_to: none of them is there, not even commented.
+    for key in REFUSED_BY_KIND["page"]:
         assert f"{key}:" not in texts["page"]
 
 
 def test_every_commented_key_builds_once_uncommented(write_site):
-    """The hints are usable as written: remove '# ' and the entry still builds."""
+    """The examples are usable as written: remove '# ' and the entry still builds."""
     site = write_site({"content/articles/target.md": entry("Target")})
     for kind in KINDS:
         path = site / run("new", kind, f"Full {kind}", "--site", str(site)).out.strip()
-        lines = []
-        for line in read(path).split("\n"):
-            stripped = line.lstrip()
-            if stripped.startswith("# ") and ":" in stripped and not stripped.startswith("# Optional"):
-                indent = line[: len(line) - len(stripped)]
-                line = indent + stripped[2:]
-            lines.append(line)
-        text = "\n".join(lines)
+        text = uncommented(read(path))
         text = (text.replace("[article-slug]", "[target]").replace("/2017/10/old-url/", f"/old/{kind}/")
-                .replace("other-name", f"other-{kind}").replace("https://...", "https://example.org/x")
-                .replace('"What the image shows"', '"A photo"').replace("photo.jpg", "https://example.org/p.jpg"))
+                .replace("other-name", f"other-{kind}").replace("https://...", "https://example.org/x"))
         path.write_text(text, encoding="utf-8")
     result = run("build", "--site", str(site), "--drafts")
     assert result.code == 0, result.err
@@ -159,3 +183,15 @@ def test_python_m_generator_new(write_site):
                             cwd=REPO, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "content/threads/jamie-s-thread.md\n"
+
+
+def test_the_docs_show_what_new_writes():
+    """docs/serve-and-new.md shows a new take of the demo archive: it is exactly what `chorus new` writes."""
+    from generator.config import load_config
+    from generator.scaffold import front_matter as written
+    config, errors = load_config(REPO)
+    assert not errors
+    doc = (REPO / "docs" / "serve-and-new.md").read_text(encoding="utf-8")
+    shown = doc.split("A new take looks like this:\n\n```yaml\n", 1)[1].split("```\n", 1)[0]
+    assert shown == written("take", "Why #MeToo matters: a view from Lyon", date(2017, 10, 20), config), \
+        "docs/serve-and-new.md shows another file than `chorus new take` writes: copy its output there"
