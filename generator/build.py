@@ -16,11 +16,14 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .cache import CACHE_DIR, EntryCache, Manifest, digest, salt
+from .cache import CACHE_DIR, EntryCache, Manifest, code_digest, digest, salt
 from .config import CONFIG_FILE, load_config
 from .errors import BuildFailed, Code, ErrorList, SourceError
 from .parallel import Outcome, RenderFailed, default_jobs, read_many, render_many
-from .render import Renderer
+from .outputs import OUTPUTS
+from .outputs.feeds import FeedFile
+from .render import RenderContext
+from .routes import collisions
 from .search import INDEX_DIR, build_index
 from .site import assemble
 from .sources import Unreadable, discover, read_regular
@@ -81,10 +84,11 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
 
     # 3. Read each entry: a pure function of its bytes and the config, cached by their digest.
     config_bytes = (site_dir / CONFIG_FILE).read_bytes()  # every digest includes it
+    code = code_digest()  # and the generator's own code
     cache = EntryCache(site_dir) if use_cache else None
     try:
-        entries, read_errors, warnings, cached = _read_entries(site_dir, config, config_bytes, sources, cache, jobs,
-                                                               progress)
+        entries, read_errors, warnings, cached = _read_entries(site_dir, config, code, config_bytes, sources, cache,
+                                                               jobs, progress)
     finally:
         if cache is not None:
             cache.close()
@@ -92,22 +96,25 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
     read = {e.path for e in entries}
     failed = {s.path: _possible_slugs(site_dir, s) for s in sources if s.path not in read}
 
-    # 4. Assemble: URLs, taxonomies, cross-references, collisions. Always in full: it is cheap.
-    # An entry that failed to read is still known by its path and slugs: what points at it is no second error.
+    # 4. Assemble: URLs, taxonomies, cross-references; then every output's routes, checked for collisions.
+    # Always in full: it is cheap. An entry that failed to read is still known by its path and slugs:
+    # what points at it is no second error.
     progress("assembling")
     site, site_errors = assemble(config, sources, entries, drafts=drafts, failed=failed)
     errors.extend(site_errors)
+    routes = [route for output in OUTPUTS for route in output.routes(site)]
+    errors.extend(collisions(routes))
     if strict:
         errors.extend(warnings)
     if errors:
         raise BuildFailed(errors.sorted())
 
     # 5-6. Render what changed into a new tree beside the output; swap it in only when all succeeded.
-    renderer = Renderer(site, site_dir, config_bytes=config_bytes)
+    renderer = RenderContext(site, site_dir, routes, OUTPUTS, code, config_bytes)
     report = BuildReport(entries=len(site.entries), out_dir=out_dir, warnings=sorted(set(warnings)), cached=cached,
-                         pages=sum(1 for r in site.routes if r.path.endswith(".html")),
-                         feeds=sum(1 for r in site.routes if r.kind == "feed"))
-    progress("rendering", 0, len(site.routes))
+                         pages=sum(1 for r in routes if r.path.endswith(".html")),
+                         feeds=sum(1 for r in routes if isinstance(r.target, FeedFile)))
+    progress("rendering", 0, len(routes))
     if write:
         check_target(out_dir)
         with locked(out_dir):
@@ -118,9 +125,9 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
     return report
 
 
-def _read_entries(site_dir: Path, config, config_bytes: bytes, sources, cache, jobs: int, progress):
+def _read_entries(site_dir: Path, config, code: str, config_bytes: bytes, sources, cache, jobs: int, progress):
     """Every source read from the cache or parsed (in parallel); returns entries, errors, warnings, cache hits."""
-    config_salt = salt(config_bytes)
+    config_salt = salt(code, config_bytes)
     max_bytes = config.limits.max_file_mb * 1_000_000
     errors: list[SourceError] = []
     keyed = []
@@ -164,7 +171,7 @@ def _read_entries(site_dir: Path, config, config_bytes: bytes, sources, cache, j
     return entries, errors, warnings, len(hits)
 
 
-def _render(renderer: Renderer, old, root, jobs: int, progress):
+def _render(renderer: RenderContext, old, root, jobs: int, progress):
     try:
         return render_many(renderer, old, root, jobs, progress)
     except RenderFailed as failed:
@@ -173,7 +180,7 @@ def _render(renderer: Renderer, old, root, jobs: int, progress):
         raise InternalError(failed.owner, failed.original, failed.details) from None
 
 
-def _render_and_write(site_dir: Path, out_dir: Path, renderer: Renderer, jobs: int, use_cache: bool, progress):
+def _render_and_write(site_dir: Path, out_dir: Path, renderer: RenderContext, jobs: int, use_cache: bool, progress):
     """Render changed routes into a new tree, link unchanged files from the old one, swap.
 
     Every step that can fail (rendering, writing, the search index, the manifest)

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import pickle
@@ -37,7 +36,6 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
-@functools.lru_cache(maxsize=1)
 def code_digest() -> str:
     """Digest of the generator's own source: any change to the code invalidates what it made."""
     package = Path(__file__).parent
@@ -47,9 +45,9 @@ def code_digest() -> str:
     return digest(*parts)
 
 
-def salt(config_bytes: bytes) -> str:
+def salt(code: str, config_bytes: bytes) -> str:
     """What every entry's digest includes: new code or a new site.yaml re-reads every entry."""
-    return digest(code_digest(), config_bytes)
+    return digest(code, config_bytes)
 
 
 class EntryCache:

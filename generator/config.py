@@ -92,6 +92,10 @@ class Taxonomies:
     sectors: ClosedTaxonomy = key("Which part of society an entry concerns: a closed vocabulary.",
                                   record(ClosedTaxonomy), ClosedTaxonomy(title="Sectors"))
 
+    def of(self, name: str) -> OpenTaxonomy | ClosedTaxonomy:
+        """The settings of the taxonomy `name` (a name of kinds.TAXONOMIES)."""
+        return getattr(self, name)
+
 
 @dataclass(frozen=True)
 class Feeds:
@@ -228,7 +232,7 @@ def _check_vocabularies(config: SiteConfig, node: Node) -> list[SourceError]:
     """An alias must not name another term, or an editor's 'usa' would be ambiguous."""
     errors = []
     for name in ("regions", "sectors"):
-        taxonomy: ClosedTaxonomy = getattr(config.taxonomies, name)
+        taxonomy: ClosedTaxonomy = config.taxonomies.of(name)
         seen: dict[str, str] = {}
         for slug, term in taxonomy.terms:
             for alias in (slug, *term.aliases):

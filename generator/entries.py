@@ -16,7 +16,7 @@ from .errors import Code, Invalid, SourceError, did_you_mean
 from .privacy import drop_identity
 from .embeds import MARKER_RE, Embed, extract
 from .frontmatter import split
-from .markup import MarkdownRenderer
+from .markup import MarkdownRenderer, WrittenLink
 from .platforms import PLATFORMS, platform_of
 from .schema import (Problem, When, abridged, at_most, between, boolean, choice, distinct, key, language_tag,
                      list_of, read_record, record, short_text, text, up_to, url, when, clean_text)
@@ -68,7 +68,7 @@ def _tag(node: Node, ctx=None) -> Tag:
 
 def _vocabulary(taxonomy: str):
     def parse_term(node: Node, ctx) -> str:
-        vocabulary = getattr(ctx.config.taxonomies, taxonomy)
+        vocabulary = ctx.config.taxonomies.of(taxonomy)
         names = vocabulary.lookup()
         written = text(node).strip()
         slug = names.get(written.lower())
@@ -267,10 +267,10 @@ PAGE_UNUSED = {"tags", "regions", "sectors", "featured", "responds_to"}
 
 @dataclass(frozen=True)
 class Link:
-    """A link in a body to another entry's source file, resolved during assembly."""
+    """A link in a body to another entry's source file; the body marks it by its index in Entry.links."""
 
     href: str
-    """As it appears (escaped) in the rendered HTML."""
+    """As written, without its fragment: '../threads/t.md'."""
     target: str
     """The linked source file, relative to the site folder."""
     fragment: str
@@ -288,10 +288,11 @@ class Entry:
     slug: str
     meta: FrontMatter
     body_html: str
-    """The rendered body; links to other entries still point at their source files."""
+    """The rendered body; each link to another entry is a marker (markup.LINK_MARKER) of its index in `links`."""
     summary: str
     """Plain text."""
     links: tuple[Link, ...]
+    """Links to other entries, in the order of the body (one per link, repeats included)."""
     words: int
     embeds: tuple[Embed, ...]
     """Posts and threads embedded with fenced blocks, in order; the body holds a marker paragraph for each."""
@@ -348,8 +349,8 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
     if problems:
         return None, [SourceError(source.path, p.line, p.message, p.hint, code=p.code) for p in problems]
 
-    body_html = markdown.render(body)
-    links, link_errors = _collect_links(source, body_html, parts.body, parts.body_line)
+    body_html, written_links = markdown.render(body)
+    links = _collect_links(source, written_links, parts.body, parts.body_line)
     summary = meta.summary or first_paragraph_text(body_html)
     # A private author's profile and post URLs carry their handle and are never shown: they are not kept.
     embeds = tuple(replace(e, post=drop_identity(e.post)) if e.post is not None else e for e in embeds)
@@ -358,7 +359,7 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
                   words=len(re.findall(r"\w+", body)) - len(embeds), embeds=embeds,
                   line_of=tuple(sorted(node.key_lines.items())) if node else (),
                   warnings=tuple(_warnings(source, meta, summary, body_html)))
-    return entry, link_errors
+    return entry, []
 
 
 def _warnings(source: SourceFile, meta: FrontMatter, summary: str, body_html: str) -> list[SourceError]:
@@ -418,26 +419,42 @@ def _thread_platform(meta: FrontMatter, problems: list[Problem]) -> FrontMatter:
     return meta
 
 
-LINK_RE = re.compile(r'(?:href|src)="([^"#:?]+\.md)(#[^"]*)?"')
-
-
-def _collect_links(source: SourceFile, body_html: str, body: str, body_line: int) -> tuple[tuple[Link, ...], list[SourceError]]:
-    """Links written to another entry's source file (../threads/x.md)."""
-    links = []
+def _collect_links(source: SourceFile, written: tuple[WrittenLink, ...], body: str,
+                   body_line: int) -> tuple[Link, ...]:
+    """The links the body's Markdown wrote to other entries' source files, each with its target and line."""
     base = source.path.rsplit("/", 1)[0].split("/")
     lines = body.split("\n")
-    for match in LINK_RE.finditer(body_html):
-        written = html.unescape(match.group(1))
+    seen: dict[str, int] = {}
+    links = []
+    for link in written:
         parts = list(base)
-        for piece in written.split("/"):
+        for piece in link.path.split("/"):
             if piece == "..":
                 if parts:
                     parts.pop()
             elif piece not in ("", "."):
                 parts.append(piece)
-        line = next((body_line + i for i, text_line in enumerate(lines) if written in text_line), body_line)
-        links.append(Link(match.group(1), "/".join(parts), match.group(2) or "", line))
-    return tuple(dict.fromkeys(links)), []
+        nth = seen[link.path] = seen.get(link.path, -1) + 1
+        links.append(Link(link.path, "/".join(parts), link.fragment, body_line + _line_index(lines, link.path, nth)))
+    return tuple(links)
+
+
+def _line_index(lines: list[str], path: str, nth: int) -> int:
+    """The line of the nth link to `path` in the body: the nth line that writes it, or the last one.
+
+    Markdown does not say where an element came from, so the path is looked for as written, then with
+    backslash escapes and character references decoded ('a\\_b.md', 'a&amp;b.md'). The body's first
+    line when it cannot be found.
+    """
+    for read in (str, _decoded):
+        found = [index for index, line in enumerate(lines) for _ in range(read(line).count(path))]
+        if found:
+            return found[min(nth, len(found) - 1)]
+    return 0
+
+
+def _decoded(line: str) -> str:
+    return html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", line))
 
 
 _TAG_RE = re.compile(r"<[^>]+>")

@@ -6,15 +6,32 @@ they were written, straight quotes included (and smarty doubles the cost of
 every body). Raw HTML is cleaned with `sanitise` (nh3, an allow-list) unless
 site.yaml sets markdown.unsafe_html; everything a feed carries as HTML goes
 through `sanitise` too, whatever that setting says.
+
+Links to other entries are resolved in two steps through one code path. While
+a body is rendered (stage 3, before the site exists), `EntryLinks` visits every
+`a` and `img` element Python-Markdown made, whatever the syntax (inline, with a
+title, reference-style, in a footnote), records each link to an entry's source
+file (`../threads/t.md#part`) and puts a marker in its href or src. When a page
+is rendered, `resolve_marked` hands each marked element to one function in
+views.py, which knows the site's link map. Raw HTML (`<a href="x.md">`) is not
+Markdown's and is left as written; an autolink needs a scheme (`<https://...>`),
+so `<x.md>` is text.
 """
 
 from __future__ import annotations
 
+from html import unescape
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urljoin
+from xml.etree.ElementTree import Element
 
 import markdown
 import nh3
+from markdown.treeprocessors import Treeprocessor
+from markupsafe import escape
 
 EXTENSIONS = ["tables", "footnotes", "fenced_code", "def_list", "abbr", "toc", "sane_lists"]
 EXTENSION_CONFIGS = {
@@ -77,6 +94,114 @@ def sanitise(html: str, base_url: str = "") -> str:
                      link_rel=None, strip_comments=True, attribute_filter=url_filter)
 
 
+# ---- links to other entries --------------------------------------------------
+
+_MARK = "\ufdd0"
+"""A noncharacter that clean_text removes from every file as it is read (as embeds.py's markers are wrapped
+in): no text an editor writes can look like a link marker."""
+LINK_MARKER = _MARK + "CHORUSLINK{}" + _MARK
+ENTRY_SOURCE_RE = re.compile(r"([^#:?]+\.md)(#.*)?", re.S)
+"""A link to an entry's source file, relative to the linking file, with an optional fragment."""
+LINKING_ATTRIBUTES = {"a": "href", "img": "src"}
+
+_ATTRIBUTES = r'(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*'
+"""Attributes as both serialisers write them (Python-Markdown's and nh3's): every value in double quotes."""
+_MARKED_RE = re.compile(rf'<(?P<tag>a|img)(?P<before>{_ATTRIBUTES})\s+(?:href|src)="{_MARK}CHORUSLINK(?P<index>\d+)'
+                        rf'{_MARK}"(?P<after>{_ATTRIBUTES})\s*/?>')
+_ANCHOR_TAG_RE = re.compile(r"<a[\s>]|</a>")
+_ALT_RE = re.compile(r'\salt="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class WrittenLink:
+    """A link to an entry's source file, as the body's Markdown wrote it."""
+
+    path: str
+    """'../threads/t.md', relative to the linking file."""
+    fragment: str
+    """'#part' or ''."""
+
+
+class Rendered(NamedTuple):
+    """A body as HTML, each link to an entry's source file replaced by LINK_MARKER of its index in `links`."""
+
+    html: str
+    links: tuple[WrittenLink, ...]
+
+
+class EntryLinks(Treeprocessor):
+    """Marks every link to an entry's source file, whatever Markdown syntax made the a or img element."""
+
+    def __init__(self, md: markdown.Markdown):
+        super().__init__(md)
+        self.found: list[WrittenLink] = []
+
+    def run(self, root: Element) -> None:
+        for element in root.iter():
+            attribute = LINKING_ATTRIBUTES.get(element.tag)
+            value = element.get(attribute) if attribute else None
+            # Python-Markdown writes an entity in an attribute as it was written ('a&amp;b.md' is a&b.md).
+            match = ENTRY_SOURCE_RE.fullmatch(unescape(value)) if value else None
+            if match:
+                element.set(attribute, LINK_MARKER.format(len(self.found)))
+                self.found.append(WrittenLink(match.group(1), match.group(2) or ""))
+
+
+@dataclass(frozen=True)
+class MarkedElement:
+    """An a or img element whose href or src is a link marker, as found in rendered HTML."""
+
+    tag: str
+    index: int
+    """The link's index in the body's links."""
+    before: str
+    """The attributes before the marked one, as serialised."""
+    after: str
+    """The attributes after it."""
+    content: str
+    """What the element shows, as HTML: an a's content (its marked links resolved), an img's alt text."""
+
+    def with_url(self, url: str) -> str:
+        """The element itself, linking to url."""
+        name = LINKING_ATTRIBUTES[self.tag]
+        start = f'<{self.tag}{self.before} {name}="{escape(url)}"{self.after}>'
+        return start + self.content + "</a>" if self.tag == "a" else start
+
+
+def resolve_marked(body_html: str, resolve: Callable[[MarkedElement], str]) -> str:
+    """body_html with each marked element replaced by what `resolve` makes of it."""
+    out: list[str] = []
+    position = 0
+    while (found := _MARKED_RE.search(body_html, position)) is not None:
+        out.append(body_html[position:found.start()])
+        position = found.end()
+        if found.group("tag") == "a":
+            closing = _closing_anchor(body_html, position)
+            content = resolve_marked(body_html[position:closing], resolve) if closing >= 0 else ""
+            position = closing + len("</a>") if closing >= 0 else position
+        else:
+            alt = _ALT_RE.search(found.group("before") + found.group("after"))
+            content = alt.group(1) if alt else ""
+        out.append(resolve(MarkedElement(found.group("tag"), int(found.group("index")), found.group("before"),
+                                         found.group("after"), content)))
+    out.append(body_html[position:])
+    return "".join(out)
+
+
+def _closing_anchor(body_html: str, start: int) -> int:
+    """Where the a element whose content begins at `start` ends, or -1.
+
+    Markdown can nest links ('[a <https://x.org>](b.md)'): the sanitiser splits them, but with
+    markdown.unsafe_html they stay nested, so nesting is counted rather than the first '</a>' taken.
+    """
+    depth = 1
+    for tag in _ANCHOR_TAG_RE.finditer(body_html, start):
+        depth += -1 if tag.group() == "</a>" else 1
+        if depth == 0:
+            return tag.start()
+    return -1
+
+
 class MarkdownRenderer:
     """One configured Markdown converter, reused for every body (creating one costs ~1 ms)."""
 
@@ -84,10 +209,13 @@ class MarkdownRenderer:
         self.unsafe_html = unsafe_html
         self._md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
                                      output_format="html")
+        self._links = EntryLinks(self._md)
+        # Last of all treeprocessors, after 'unescape' (priority 0): every href is then as it will be written.
+        self._md.treeprocessors.register(self._links, "entry-links", -10)
 
-    def render(self, text: str) -> str:
+    def render(self, text: str) -> Rendered:
         self._md.reset()
+        self._links.found = []
         out = self._md.convert(text)
-        if self.unsafe_html:
-            return out
-        return sanitise(out)
+        # The marker is a relative URL to the sanitiser, and kept (tests/test_links.py).
+        return Rendered(out if self.unsafe_html else sanitise(out), tuple(self._links.found))

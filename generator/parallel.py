@@ -1,10 +1,10 @@
-"""Running stages 3 and 5 over a pool of processes.
+"""Running stages 3 and 5 over forked processes.
 
 Workers are forked, so they inherit the config, the assembled site and the old
-manifest without pickling them; each worker keeps its own Markdown converter and
-Jinja environment in `_WORKER` (a per-process slot the pool's initializer fills,
-never shared between processes). Results come back in input order, so the
-output is identical whatever the number of jobs.
+manifest without pickling them: the state a worker needs (a Markdown converter,
+the render context) is made before the fork and handed to the worker function
+as an argument, so nothing is kept at module level. Results come back in input
+order, so the output is identical whatever the number of jobs.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import pickle
+import queue
 import signal
 import traceback
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +25,6 @@ from .errors import SourceError
 from .markup import MarkdownRenderer
 from .writer import WriteFailed
 
-_WORKER: dict = {}
-"""This process's state as a pool worker (empty in the main process)."""
-
-
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
@@ -37,6 +33,7 @@ def _as_worker() -> None:
     """A worker dies with its parent, and leaves Ctrl-C to it (which then stops the pool)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler raises; a worker just ends
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # held by the parent to fork
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -49,57 +46,108 @@ def _as_worker() -> None:
 PR_SET_PDEATHSIG = 1
 
 
-def _pool(jobs: int, initializer, initargs) -> ProcessPoolExecutor:
-    # fork: workers share the parent's memory copy-on-write instead of unpickling the site.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
-                               initializer=initializer, initargs=initargs)
+def _fork_map(jobs: int, state, work, tasks: list, progress=None) -> list:
+    """[work(state, task) for task in tasks], over `jobs` forked processes when it pays.
 
-
-@contextmanager
-def _stopping(pool: ProcessPoolExecutor):
-    """The pool, whose workers are stopped at once if the build is interrupted or fails."""
+    A worker receives `state` by inheritance (fork), never pickled; it must not raise (work functions
+    return their errors). A worker that dies ends the run with an error rather than a wait for ever.
+    """
+    if jobs <= 1 or len(tasks) < 2:
+        results = []
+        for task in tasks:
+            results.append(work(state, task))
+            if progress:
+                progress(task, results[-1])
+        return results
+    context = multiprocessing.get_context("fork")
+    todo, done = context.Queue(), context.Queue()
+    workers = [context.Process(target=_worker, args=(state, work, todo, done), daemon=True)
+               for _ in range(min(jobs, len(tasks)))]
+    # Ctrl-C or a TERM while forking would interrupt the fork's own handlers: hold them until all started.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
-        yield pool
-    except BaseException:
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+        for worker in workers:
+            worker.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    results: list = [None] * len(tasks)
+    try:
+        for index, task in enumerate(tasks):
+            todo.put((index, task))
+        for _ in workers:
+            todo.put(None)
+        for _ in range(len(tasks)):
+            index, result = _next_result(done, workers)
+            if isinstance(result, _Raised):
+                raise result.exc
+            results[index] = result
+            if progress:
+                progress(tasks[index], result)
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
+    return results
+
+
+def _next_result(done, workers) -> tuple:
+    while True:
+        try:
+            return done.get(timeout=0.5)
+        except queue.Empty:
+            dead = [w for w in workers if w.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(f"a worker process stopped (exit status {dead[0].exitcode})") from None
+
+
+class _Raised:
+    """An exception a worker raised, carried to the parent to be raised there (as pool.map would)."""
+
+    def __init__(self, exc: BaseException):
+        self.exc = _portable(exc)
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception, or, if it cannot be pickled back to the parent, one of the same name and message."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return type(f"{type(exc).__name__}", (Exception,), {})(str(exc))
+
+
+def _worker(state, work, todo, done) -> None:
+    _as_worker()
+    while (item := todo.get()) is not None:
+        index, task = item
+        try:
+            result = work(state, task)
+        except BaseException as exc:  # never a traceback from a worker: the parent reports it
+            result = _Raised(exc)
+        done.put((index, result))
 
 
 # ---- stage 3: reading entries ----------------------------------------------
 
 
-def _init_reader(config, worker: bool = True) -> None:
-    if worker:
-        _as_worker()
-    _WORKER["config"] = config
-    _WORKER["markdown"] = MarkdownRenderer(unsafe_html=config.markdown.unsafe_html)
-
-
-def _read_chunk(items):
+def _read_chunk(state, items):
+    config, markdown = state
     out = []
     for source, raw in items:
         try:
-            out.append(read_entry(source, raw, _WORKER["config"], _WORKER["markdown"]))
+            out.append(read_entry(source, raw, config, markdown))
         except Exception as exc:  # reported by the parent as an internal error naming the file
-            out.append(("internal", source.path, exc, traceback.format_exc()))
+            out.append(("internal", source.path, _portable(exc), traceback.format_exc()))
     return out
 
 
 def read_many(items: list, config, jobs: int) -> list:
     """read_entry over (source, bytes) pairs; a result is (entry, errors) or ('internal', path, message)."""
-    if jobs <= 1 or len(items) < 64:
-        _init_reader(config, worker=False)
-        try:
-            return _read_chunk(items)
-        finally:
-            _WORKER.clear()
-    size = max(16, len(items) // (jobs * 8))
+    state = (config, MarkdownRenderer(unsafe_html=config.markdown.unsafe_html))
+    size = max(1, len(items)) if len(items) < 64 else max(16, len(items) // (jobs * 8))
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    with _stopping(_pool(jobs, _init_reader, (config,))) as pool:
-        return [result for chunk in pool.map(_read_chunk, chunks) for result in chunk]
+    return [result for chunk in _fork_map(jobs, state, _read_chunk, chunks) for result in chunk]
 
 
 # ---- stage 5: rendering and writing pages ------------------------------------
@@ -117,23 +165,22 @@ class Outcome:
     size: int = 0
 
 
-def _init_renderer(renderer, old: dict[str, Record], root: Path, worker: bool = True) -> None:
-    if worker:
-        _as_worker()
-    _WORKER["renderer"] = renderer
-    _WORKER["old"] = old
-    _WORKER["root"] = root
-    _WORKER["dirs"] = set()
+@dataclass
+class _RenderState:
+    """What a render worker inherits: the context, the last manifest, where to write, folders made."""
+
+    renderer: object
+    old: dict[str, Record]
+    root: Path | None
+    dirs: set[str]
 
 
-def _render_range(bounds):
+def _render_range(state: _RenderState, bounds):
     """Render routes[start:stop]; returns outcomes, or ('error', SourceError) / ('internal', owner, message)."""
     start, stop = bounds
-    renderer = _WORKER["renderer"]
-    old: dict[str, Record] = _WORKER["old"]
-    root: Path | None = _WORKER["root"]
+    renderer, old, root = state.renderer, state.old, state.root
     outcomes = []
-    for route in renderer.site.routes[start:stop]:
+    for route in renderer.routes[start:stop]:
         try:
             fingerprint = renderer.fingerprint(route)
             previous = old.get(route.path)
@@ -145,22 +192,21 @@ def _render_range(bounds):
             from .render import TemplateProblem
             if isinstance(exc, TemplateProblem):
                 return ("error", exc.error)
-            return ("internal", route.owner, exc, traceback.format_exc())
+            return ("internal", route.owner, _portable(exc), traceback.format_exc())
         sha = digest(data)
         if previous is not None and previous.sha == sha:
             outcomes.append(Outcome(route.path, fingerprint or "", sha, False))
             continue
         if root is not None:
-            _write(root, route.path, data)
+            _write(root, route.path, data, state.dirs)
         outcomes.append(Outcome(route.path, fingerprint or "", sha, True, len(data)))
     return outcomes
 
 
-def _write(root: Path, rel: str, data: bytes) -> None:
+def _write(root: Path, rel: str, data: bytes, dirs: set[str]) -> None:
     """Write one file of the new tree; a failure names `rel` (raised as WriteFailed, reported by the parent
     against the output folder, never the temporary folder)."""
     parent = rel.rpartition("/")[0]
-    dirs = _WORKER["dirs"]
     try:
         if parent and parent not in dirs:
             (root / parent).mkdir(parents=True, exist_ok=True)
@@ -180,25 +226,12 @@ class RenderFailed(Exception):
 
 def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, progress=None) -> list[Outcome]:
     """Render every route of the site, writing changed files under `root` (None: write nothing)."""
-    count = len(renderer.site.routes)
+    count = len(renderer.routes)
     size = max(50, count // (max(jobs, 1) * 16))
     bounds = [(i, min(i + size, count)) for i in range(0, count, size)]
-    results = []
-    if jobs <= 1 or count < 200:
-        _init_renderer(renderer, old, root, worker=False)
-        try:
-            for bound in bounds:
-                results.append(_render_range(bound))
-                if progress:
-                    progress("rendering", bound[1], count)
-        finally:
-            _WORKER.clear()
-    else:
-        with _stopping(_pool(jobs, _init_renderer, (renderer, old, root))) as pool:
-            for bound, result in zip(bounds, pool.map(_render_range, bounds)):
-                results.append(result)
-                if progress:
-                    progress("rendering", bound[1], count)
+    state = _RenderState(renderer, old, root, set())
+    results = _fork_map(jobs if count >= 200 else 1, state, _render_range, bounds,
+                        progress=(lambda bound, _: progress("rendering", bound[1], count)) if progress else None)
     outcomes = []
     for result in results:
         if isinstance(result, tuple):

@@ -11,6 +11,8 @@ import re
 from urllib.parse import urlsplit
 
 PLATFORMS = ("twitter", "x", "mastodon", "bluesky", "instagram", "facebook")
+PLATFORM_NAMES = {"twitter": "Twitter", "x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky",
+                  "instagram": "Instagram", "facebook": "Facebook"}
 
 HOSTS = (("twitter.com", "twitter"), ("x.com", "x"), ("bsky.app", "bluesky"), ("instagram.com", "instagram"),
          ("facebook.com", "facebook"))

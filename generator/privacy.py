@@ -227,6 +227,8 @@ class Privacy:
         texts = [(value, prose, platform, path, entry.line(re.split(r"[.\[]", path)[0])) for path, value, prose, platform
                  in _strings(drop_identity(entry.meta, self.is_private), "", "FrontMatter", "")]
         texts.append((entry.body_html, False, "", "the body", entry.body_line))
+        # A link to another entry is a marker in body_html (see markup.py); its fragment is published.
+        texts += [(link.href + link.fragment, False, "", "the body", link.line) for link in entry.links]
         for embed in entry.embeds:
             if embed.post is not None:
                 texts += [(value, prose, platform, f"post block: {path}", embed.line) for path, value, prose, platform

@@ -1,4 +1,4 @@
-"""Stage 5, render: each route -> the bytes of its file.
+"""Stage 5, render: each route -> the bytes of its file, by the output that declared its target.
 
 Jinja2 with autoescape and StrictUndefined: a typo in a template is an error
 naming the template and line, never an empty string on the page. Templates
@@ -8,19 +8,16 @@ in the site's layouts/ replace the built-in theme's, name by name.
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, timezone
 from pathlib import Path
-from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 
-from .cache import code_digest, digest
+from .cache import digest
 
 from .errors import Code, SourceError
 from .entries import Entry
-from . import research
-from .feeds import FeedItem, entry_id, render_feed
-from .site import Intersection, Listing, Route, Site
+from .routes import Route
+from .site import Site
 from .views import Views
 
 THEME_DIR = Path(__file__).parent / "theme"
@@ -59,17 +56,23 @@ class TemplateProblem(Exception):
         self.error = error
 
 
-class Renderer:
-    def __init__(self, site: Site, site_dir: Path, config_bytes: bytes = b""):
+class RenderContext:
+    """What every output renders with: the site, its views, the templates, and what each file is made of.
+
+    One per build (and per worker process, which inherits it): its memo holds what
+    several files share (an entry's feed item, the open data rows), computed once.
+    """
+
+    def __init__(self, site: Site, site_dir: Path, routes: list[Route], outputs, code: str, config_bytes: bytes):
         self.site = site
         self.site_dir = site_dir
+        self.routes = routes
         self.layouts = site_dir / LAYOUTS_DIR
         self.views = Views(site)
-        self._feed_items: dict[str, FeedItem] = {}
-        self._entry_inputs: dict[str, str] = {}
-        self._fallback_date: datetime | None = None
-        """The newest date of the archive: a feed with no item says it was updated then."""
-        self.shell = self._shell_digest(config_bytes)
+        self._outputs = {target: output for output in outputs for target in output.TARGETS}
+        """Route target type -> the output module that renders it."""
+        self._memo: dict = {}
+        self.shell = self._shell_digest(code, config_bytes)
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(self.layouts)),
                                         jinja2.FileSystemLoader(str(THEME_DIR / "templates"))]),
@@ -77,14 +80,19 @@ class Renderer:
             keep_trailing_newline=True)
 
     def render(self, route: Route) -> bytes:
-        handler = getattr(self, "_" + route.kind.replace("-", "_"))
-        return handler(route)
+        return self._outputs[type(route.target)].render(self, route)
 
-    # ---- what each page depends on, so that unchanged pages are not rendered again ----
+    def memo(self, key, compute):
+        """compute() once per key for this build (per process)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
-    def _shell_digest(self, config_bytes: bytes) -> str:
-        """Inputs every page shares: version, site.yaml, templates, navigation, private people."""
-        parts = [code_digest(), config_bytes, repr(self.site.config), str(self.site.drafts)]
+    # ---- what each file depends on, so that unchanged files are not rendered again ----
+
+    def _shell_digest(self, code: str, config_bytes: bytes) -> str:
+        """Inputs every file shares: the generator's code, site.yaml, templates, navigation, private people."""
+        parts = [code, config_bytes, repr(self.site.config), str(self.site.drafts)]
         for folder in (self.layouts, THEME_DIR):
             if folder.is_dir():
                 for path in sorted(folder.rglob("*")):
@@ -96,9 +104,9 @@ class Renderer:
 
     def entry_inputs(self, entry: Entry) -> str:
         """An entry's own digest plus everything of other entries its page and feed items show."""
-        cached = self._entry_inputs.get(entry.path)
-        if cached is not None:
-            return cached
+        return self.memo(("inputs", entry.path), lambda: self._entry_inputs(entry))
+
+    def _entry_inputs(self, entry: Entry) -> str:
         site = self.site
         parts = [entry.digest, site.urls.get(entry.path, "")]
         parts += [e.digest for e in site.responses.get(entry.path, [])]
@@ -110,33 +118,14 @@ class Renderer:
             if thread is not None:
                 parts += [thread.digest, site.urls.get(thread.path, "")]
         parts += [self.views.tag_title(t) for t in entry.meta.tags]
-        result = digest(*parts)
-        self._entry_inputs[entry.path] = result
-        return result
+        return digest(*parts)
 
     def fingerprint(self, route: Route) -> str | None:
-        """A digest of everything the route's file is made from; None: always render it (cheap pages)."""
-        kind = route.kind
-        if kind in ("entry", "withdrawn", "withdrawn-alias", "alias"):
-            parts = [self.entry_inputs(route.ref)]
-        elif kind in ("listing", "archive-year", "archive-month"):
-            listing, term = route.ref
-            per_page = self.site.config.pagination
-            chunk = listing.entries[(route.page - 1) * per_page: route.page * per_page]
-            parts = [listing.title, str(len(listing.entries)), repr(self.views.related(term) if kind == "listing"
-                                                                    else None)]
-            parts += [self.entry_inputs(e) for e in chunk]
-        elif kind == "feed":
-            listing = route.ref
-            parts = [listing.title] + [self.entry_inputs(e) for e in
-                                       listing.feed_entries[: self.site.config.feeds.items]]
-        elif kind == "bundle":
-            entry, name = route.ref
-            st = (self.site_dir / entry.source.bundle_dir / name).stat()
-            parts = [str(st.st_size), str(st.st_mtime_ns), str(st.st_ino)]
-        else:
+        """A digest of everything the route's file is made from; None: always render it (cheap files)."""
+        parts = self._outputs[type(route.target)].inputs(self, route)
+        if parts is None:
             return None
-        return digest(self.shell, kind, route.path, str(route.page), *parts)
+        return digest(self.shell, type(route.target).__name__, route.path, *parts)
 
     # ---- templates ----
 
@@ -190,7 +179,8 @@ class Renderer:
             tb = tb.tb_next
         return found
 
-    def _page(self, template: str, rel: str, title: str, **context) -> bytes:
+    def page(self, template: str, rel: str, title: str, **context) -> bytes:
+        """A page: the frame every page shares (views.common) and the template's own values."""
         frame = self.views.common(rel, title, lang=context.pop("lang", ""),
                                   description=context.pop("description", ""),
                                   noindex=context.pop("noindex", False), feeds=context.pop("feeds", None),
@@ -198,184 +188,10 @@ class Renderer:
                                   og_type=context.pop("og_type", "website"))
         return self.template(template, **frame, **context)
 
-    # ---- one method per route kind ----
-
-    def _home(self, route: Route) -> bytes:
-        views, site = self.views, self.site
-        featured = [e for e in site.listed if e.meta.featured]
-        newest = [e for e in site.listed if not e.meta.featured][: site.config.pagination]
-        return self._page("home.html", "", site.config.title, feeds="",
-                          featured=[views.card(e) for e in featured],
-                          newest=[views.card(e) for e in newest],
-                          kinds=[{"title": l.title, "url": views.url(l.path), "count": len(l.entries)}
-                                 for l in site.kinds.values()],
-                          regions=views.term_list("regions"), sectors=views.term_list("sectors"),
-                          tags=views.term_list("tags"))
-
-    def _entry(self, route: Route) -> bytes:
-        entry = route.ref
-        view = self.views.entry(entry)
-        return self._page("entry.html", self.site.urls[entry.path], view["title"], lang=entry.meta.lang,
-                          description=view["summary"], noindex=entry.meta.draft, entry=view,
-                          structured=self.views.structured(entry, view), og_type="article")
-
-    def _withdrawn(self, route: Route) -> bytes:
-        # Nothing of the entry but the notice: a title can name a person.
-        withdrawal = route.ref.meta.withdrawn
-        notice = {"date": self.views.when(withdrawal.date), "reason": withdrawal.reason}
-        return self._page("withdrawn.html", self.site.urls[route.ref.path], "Withdrawn", noindex=True,
-                          description="This entry was withdrawn.", notice=notice)
-
-    _withdrawn_alias = _withdrawn
-
-    def _alias(self, route: Route) -> bytes:
-        target = self.site.urls[route.ref.path]
-        return self._page("alias.html", target, "Moved", noindex=True,
-                          target={"url": self.views.url(target), "absolute": self.views.absolute(target)})
-
-    def _listing(self, route: Route) -> bytes:
-        listing, term = route.ref
-        views = self.views
-        if term is None:
-            heading, kicker = listing.title, ""
-        elif isinstance(term, Intersection):
-            heading, kicker = listing.title, "Region and sector"
-        else:
-            heading, kicker = term.title, views.term_of(term)["label"]
-        view = views.listing(listing, route.page, heading, kicker)
-        view["related"] = views.related(term)
-        title = heading if route.page == 1 else f"{heading}, page {route.page}"
-        view["lang"] = getattr(term, "lang", "")  # the term's title only: the entries are in their own languages
-        return self._page("list.html", route.path.removesuffix("index.html"), title, feeds=listing.path,
-                          listing=view)
-
-    def _archive_year(self, route: Route) -> bytes:
-        listing, _year = route.ref
-        view = self.views.listing(listing, route.page, f"Archive: {listing.title}", "")
-        return self._page("list.html", route.path.removesuffix("index.html"), view["heading"], listing=view)
-
-    def _archive_month(self, route: Route) -> bytes:
-        listing, (year, month) = route.ref
-        heading = f"Archive: {date(year, month, 1):%B %Y}"
-        view = self.views.listing(listing, route.page, heading, "")
-        return self._page("list.html", route.path.removesuffix("index.html"), heading, listing=view)
-
-    def _archive(self, route: Route) -> bytes:
-        return self._page("archive.html", "archive/", "Archive", years=self.views.archive_years())
-
-    def _terms(self, route: Route) -> bytes:
-        taxonomy = route.ref
-        title = getattr(self.site.config.taxonomies, taxonomy).title
-        return self._page("terms.html", f"{taxonomy}/", title, heading=title, taxonomy=taxonomy,
-                          terms=self.views.term_list(taxonomy))
-
-    def _search(self, route: Route) -> bytes:
-        views, site = self.views, self.site
-        indexes = [{"title": getattr(site.config.taxonomies, t).title, "url": views.url(f"{t}/")}
-                   for t in ("tags", "regions", "sectors")] + [{"title": "Archive", "url": views.url("archive/")}]
-        filters = [
-            {"name": "kind", "label": "Kind", "options": [{"value": kind, "title": listing.title}
-                                                          for kind, listing in site.kinds.items() if listing.entries]},
-            {"name": "regions", "label": "Region", "options": [{"value": t.key, "title": t.title}
-                                                               for t in site.terms["regions"]]},
-            {"name": "sectors", "label": "Sector", "options": [{"value": t.key, "title": t.title}
-                                                               for t in site.terms["sectors"]]},
-            {"name": "year", "label": "Year", "options": [{"value": str(y), "title": str(y)}
-                                                          for y in sorted(site.archive, reverse=True)]},
-        ]
-        return self._page("search.html", "search/", "Search", noindex=True, indexes=indexes, filters=filters)
-
-    def _404(self, route: Route) -> bytes:
-        return self._page("404.html", "404.html", "Page not found", noindex=True)
-
-    def _bundle(self, route: Route) -> bytes:
-        entry, name = route.ref
-        return (self.site_dir / entry.source.bundle_dir / name).read_bytes()
-
-    def _static(self, route: Route) -> bytes:
-        override = self.layouts / route.ref
-        return (override if override.is_file() else THEME_DIR / "static" / route.ref).read_bytes()
-
-    def _feed(self, route: Route) -> bytes:
-        listing: Listing = route.ref
-        config = self.site.config
-        items = [self._feed_item(e) for e in listing.feed_entries[: config.feeds.items]]
-        if self._fallback_date is None:
-            self._fallback_date = _newest(self.site.everything.feed_entries) or datetime(1970, 1, 1, tzinfo=timezone.utc)
-        fallback = self._fallback_date
-        return render_feed(route.path.rsplit("/", 1)[-1], listing, items, site_title=config.title,
-                           description=config.description, base_url=config.base_url, language=config.language,
-                           fallback=fallback)
-
-    def _feed_item(self, entry: Entry) -> FeedItem:
-        """Computed once per entry: every feed that carries it reuses it."""
-        cached = self._feed_items.get(entry.path)
-        if cached is not None:
-            return cached
-        views, config = self.views, self.site.config
-        url = views.absolute(self.site.urls[entry.path])
-        meta = entry.meta
-        if meta.withdrawn:
-            notice = self.template("feed_withdrawn.html", notice={
-                "date": views.when(meta.withdrawn.date), "reason": meta.withdrawn.reason}).decode("utf-8")
-            text = f"This entry was withdrawn. {meta.withdrawn.reason}"
-            item = FeedItem(entry_id(entry, config.base_url), url, "Withdrawn", meta.date.at,
-                            meta.withdrawn.date.at, [], [], text, notice.strip(), "")
-        else:
-            view = views.entry(entry)
-            summary = view["summary"]
-            if meta.content_warnings:
-                summary = f"Content warning: {', '.join(meta.content_warnings)}. {summary}".strip()
-            content = ""
-            if config.feeds.full_content:
-                content = self.template("feed_content.html", entry=view).decode("utf-8").strip()
-            else:
-                content = self.template("feed_summary.html", entry=view, summary=summary).decode("utf-8").strip()
-            authors = [a.name for a in meta.authors] or ([meta.author.name] if meta.author else [])
-            categories = [(t.key, views.tag_title(t)) for t in meta.tags]
-            for taxonomy in ("regions", "sectors"):
-                vocabulary = getattr(config.taxonomies, taxonomy)
-                categories += [(slug, vocabulary.term(slug).title) for slug in getattr(meta, taxonomy)]
-            item = FeedItem(entry_id(entry, config.base_url), url, view["title"], meta.date.at,
-                            (meta.updated or meta.date).at, authors, categories, summary, content,
-                            meta.lang or config.language)
-        self._feed_items[entry.path] = item
-        return item
-
-    def _sitemap(self, route: Route) -> bytes:
-        absolute = self.views.absolute
-        rows = [(absolute(""), _newest(self.site.listed))]
-        for entry in self.site.entries:
-            if entry.meta.withdrawn or entry.meta.draft:
-                continue
-            rows.append((absolute(self.site.urls[entry.path]), (entry.meta.updated or entry.meta.date).at))
-        for listing in self.site.kinds.values():
-            if listing.entries:
-                rows.append((absolute(listing.path), _newest(listing.entries)))
-        for taxonomy, terms in self.site.terms.items():
-            if terms:
-                rows.append((absolute(f"{taxonomy}/"), max(_newest(t.entries) for t in terms)))
-            rows += [(absolute(t.path), _newest(t.entries)) for t in terms]
-        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-        for loc, lastmod in rows:
-            stamp = f"<lastmod>{lastmod.date().isoformat()}</lastmod>" if lastmod else ""
-            lines.append(f"  <url><loc>{xml_escape(loc)}</loc>{stamp}</url>")
-        lines.append("</urlset>")
-        return ("\n".join(lines) + "\n").encode("utf-8")
-
-    def _research(self, route: Route) -> bytes:
-        """/data/ files, /timeline/ and each entry's cite.json: see generator/research.py."""
-        return research.render(self, route)
-
-    def _robots(self, route: Route) -> bytes:
-        return f"User-agent: *\nAllow: /\n\nSitemap: {self.views.absolute('sitemap.xml')}\n".encode("utf-8")
-
-
-def _newest(entries):
-    """The newest date (or update) among entries, for lastmod."""
-    dates = [(e.meta.updated or e.meta.date).at for e in entries]
-    return max(dates) if dates else None
+    def static(self, name: str) -> bytes:
+        """A theme file, or the file of the same name in layouts/ that replaces it."""
+        override = self.layouts / name
+        return (override if override.is_file() else THEME_DIR / "static" / name).read_bytes()
 
 
 def _source_line(source: str | None, line: int | None) -> str:

@@ -1,9 +1,8 @@
 """Stage 4, assemble: entries -> the whole site's structure, always recomputed in full.
 
 Decides which entries are built and listed, their URLs, the taxonomies, the
-archive, cross-references (responds_to, links between entries) and the list of
-routes (every output path with who asked for it), checked for collisions
-before anything is rendered.
+archive, the listings and cross-references (responds_to, links between entries).
+The files each output makes of the site are its routes (generator/outputs/).
 """
 
 from __future__ import annotations
@@ -16,15 +15,11 @@ from .entries import Entry
 from .errors import Code, SourceError, did_you_mean
 from .privacy import Privacy
 from .sources import SourceFile
-from .urls import (KIND_SECTIONS, RESERVED_DIRS, UnsafePath, dir_segments, entry_path, is_output_path,
-                   normalise_alias, output_path, page_path)
+from .kinds import TAXONOMIES
+from .urls import KIND_SECTIONS, entry_path
 
-TAXONOMIES = ("tags", "regions", "sectors")
 WITHDRAWN, UNPUBLISHED = "withdrawn", "unpublished"
 """What a link to an entry becomes when that entry is withdrawn, or a draft not built."""
-FEED_FILES = ("feed.xml", "atom.xml", "feed.json")
-STATIC_FILES = ("style.css",)
-"""Theme files copied to the site root; a file of the same name in layouts/ replaces each."""
 
 
 @dataclass(frozen=True)
@@ -76,26 +71,6 @@ class Intersection:
         return f"{self.region.title}: {self.sector.title}"
 
 
-@dataclass(frozen=True)
-class Route:
-    """One output file to produce, and what produces it."""
-
-    path: str
-    """Site-relative file path: 'articles/x/index.html'."""
-    owner: str
-    """Who asked for it, for collision messages: a source path or a description."""
-    kind: str
-    """entry, withdrawn, alias, listing, terms, archive, home, 404, sitemap, robots, bundle, feed."""
-    ref: object = None
-    """What to render: the Entry, Listing, Term list... depending on kind."""
-    page: int = 1
-
-    def __post_init__(self):
-        # Whoever made the path, it is checked here: no route can name a file outside the output folder.
-        if not is_output_path(self.path):
-            raise UnsafePath(f"'{self.path}' is not a safe output path (from {self.owner})")
-
-
 @dataclass
 class Site:
     """Everything render needs, decided once."""
@@ -126,7 +101,6 @@ class Site:
     """Thread slug -> the thread, for ```thread blocks (whether or not it is built)."""
     privacy: Privacy = field(default_factory=lambda: Privacy({}))
     """The people marked private anywhere, every form of their handle, and their redaction."""
-    routes: list[Route] = field(default_factory=list)
     drafts: bool = False
     everything: Listing = Listing("", "", ())
     """The whole archive, for the site feeds."""
@@ -134,6 +108,23 @@ class Site:
     """Terms whose entries were all withdrawn: no page, but their feeds carry the withdrawal notices."""
     intersections: list[Intersection] = field(default_factory=list)
     """Every region x sector pair that has listed entries, by region then sector."""
+
+    def listings(self) -> list[tuple[Listing, Term | Intersection | None]]:
+        """Every listing with pages and feeds, with what it lists: each kind (None), each term with listed
+        entries, each region x sector pair."""
+        found: list[tuple[Listing, Term | Intersection | None]] = [(listing, None) for listing in self.kinds.values()]
+        for terms in self.terms.values():
+            found += [(Listing(t.path, t.title, t.entries, t.feed_entries), t) for t in terms]
+        found += [(Listing(p.path, p.title, p.entries, p.feed_entries), p) for p in self.intersections]
+        return found
+
+    def feed_listings(self) -> list[Listing]:
+        """Every listing with feeds: the whole archive, each listing, and each region or sector whose
+        entries were all withdrawn (its feeds keep delivering the notices)."""
+        found = [self.everything] + [listing for listing, _ in self.listings()]
+        for terms in self.feed_only_terms.values():
+            found += [Listing(t.path, t.title, (), t.feed_entries) for t in terms]
+        return found
 
     @property
     def private_handles(self) -> dict[str, str]:
@@ -148,8 +139,8 @@ def newest_first(entries) -> list[Entry]:
 
 
 def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry],
-             drafts: bool = False, failed: dict[str, set[str]] | None = None) -> tuple[Site | None, list[SourceError]]:
-    """The site's structure, or the errors found while making it.
+             drafts: bool = False, failed: dict[str, set[str]] | None = None) -> tuple[Site, list[SourceError]]:
+    """The site's structure, and the errors found while making it (the build stops on any).
 
     `failed` maps the path of each source that could not be read to the slugs it
     may have had: that entry's own error is its one report, so a link,
@@ -179,16 +170,13 @@ def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry]
     errors += _privacy_errors(site.privacy, entries)
     errors += _embedded_threads(site, entries, failed_slugs)
     errors += _cross_references(site, sources, entries, failed, failed_slugs)
-    site.routes, route_errors = _routes(site)
-    errors += route_errors
-    errors += _collisions(site.routes)
-    return (None if errors else site), errors
+    return site, errors
 
 
 def _taxonomies(config: SiteConfig, listed: list[Entry], feedable: list[Entry]) -> tuple[dict, dict]:
     """Terms with listed entries, and regions and sectors whose entries are all withdrawn (feeds only)."""
     listed_terms, feed_only = {}, {}
-    for taxonomy in TAXONOMIES:
+    for taxonomy in (t.name for t in TAXONOMIES):
         in_feeds: dict[str, list[Entry]] = defaultdict(list)
         members: dict[str, list[Entry]] = defaultdict(list)
         for entry in feedable:
@@ -206,7 +194,7 @@ def _taxonomies(config: SiteConfig, listed: list[Entry], feedable: list[Entry]) 
             if taxonomy == "tags":
                 title, lang = display.get(term_key, term_key), ""
             else:
-                term = getattr(config.taxonomies, taxonomy).term(term_key)
+                term = config.taxonomies.of(taxonomy).term(term_key)
                 title, lang = term.title, term.lang
             term = Term(taxonomy, term_key, title, lang, tuple(members.get(term_key, ())),
                         tuple(in_feeds.get(term_key, ())))
@@ -314,129 +302,3 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
     for taker in site.responses.values():
         taker[:] = newest_first(taker)
     return errors
-
-
-def _routes(site: Site) -> tuple[list[Route], list[SourceError]]:
-    """Every file of the site; a bundle file whose name cannot be a published path is an error instead."""
-    errors: list[SourceError] = []
-    routes: list[Route] = [Route("index.html", "the home page", "home")]
-    for entry in site.entries:
-        directory = site.urls[entry.path]
-        routes.append(Route(directory + "index.html", entry.path, "withdrawn" if entry.meta.withdrawn else "entry",
-                            entry))
-        for alias in entry.meta.aliases:
-            # A withdrawn entry's old URLs serve the notice too, rather than redirecting to it.
-            routes.append(Route(normalise_alias(alias), f"{entry.path} (alias {alias})",
-                                "withdrawn-alias" if entry.meta.withdrawn else "alias", entry))
-        if not entry.meta.withdrawn:
-            bundle = entry.source.bundle_dir
-            for name in entry.source.bundle_files:
-                try:
-                    path = output_path(*dir_segments(directory), *name.split("/"))
-                except UnsafePath:
-                    errors.append(SourceError(f"{bundle}/{name}", 0, "this file name cannot be published",
-                                              "rename it with letters, digits, '-', '_' and '.' only, not "
-                                              "starting with '.' or '-'", code=Code.FILE))
-                    continue
-                routes.append(Route(path, f"{bundle}/{name}", "bundle", (entry, name)))
-    for listing in site.kinds.values():
-        routes += _listing_routes(site, listing, "listing")
-    for taxonomy, terms in site.terms.items():
-        routes.append(Route(f"{taxonomy}/index.html", f"the {taxonomy} index", "terms", taxonomy))
-        for term in terms:
-            routes += _listing_routes(site, Listing(term.path, term.title, term.entries, term.feed_entries),
-                                      "listing", term)
-        for term in site.feed_only_terms.get(taxonomy, []):
-            listing = Listing(term.path, term.title, (), term.feed_entries)
-            routes += [Route(term.path + name, f"the feed of {term.path}", "feed", listing) for name in FEED_FILES]
-    for pair in site.intersections:
-        routes += _listing_routes(site, Listing(pair.path, pair.title, pair.entries, pair.feed_entries), "listing",
-                                  pair)
-    routes.append(Route("archive/index.html", "the archive", "archive", None))
-    for year, months in site.archive.items():
-        year_entries = tuple(e for month in months.values() for e in month)
-        routes += _listing_routes(site, Listing(f"archive/{year}/", str(year), year_entries), "archive-year", year)
-        for month, month_entries in months.items():
-            routes += _listing_routes(site, Listing(f"archive/{year}/{month:02d}/", f"{year}-{month:02d}",
-                                                    tuple(month_entries)), "archive-month", (year, month))
-    routes += [Route(name, "the site feed", "feed", site.everything) for name in FEED_FILES]
-    routes += [Route("sitemap.xml", "the sitemap", "sitemap"), Route("robots.txt", "robots.txt", "robots"),
-               Route("404.html", "the 404 page", "404")]
-    routes += [Route(name, "the theme", "static", name) for name in STATIC_FILES]
-    if site.config.search:
-        routes += [Route("search/index.html", "the search page", "search"),
-                   Route("search.js", "the search page", "static", "search.js")]
-    routes += research_routes(site)
-    return routes, errors
-
-
-def research_routes(site: Site) -> list[Route]:
-    """For researchers: a citation file per entry, the open data files and the timeline."""
-    from .research import routes
-    return routes(site)
-
-
-def _listing_routes(site: Site, listing: Listing, kind: str, ref: object = None) -> list[Route]:
-    per_page = site.config.pagination
-    count = max(1, -(-len(listing.entries) // per_page))
-    routes = [Route(page_path(listing.path, n) + "index.html", f"the listing {listing.path}", kind, (listing, ref), n)
-              for n in range(1, count + 1)]
-    if kind == "listing":
-        routes += [Route(listing.path + name, f"the feed of {listing.path}", "feed", listing) for name in FEED_FILES]
-    return routes
-
-
-def _collisions(routes: list[Route]) -> list[SourceError]:
-    """Two routes to one path, a route inside another's file, or one in a reserved folder: an error naming
-    the source to change (Zola's find_path_collisions, extended to file/folder clashes)."""
-    seen: dict[str, Route] = {}
-    errors = []
-    for route in routes:
-        other = seen.setdefault(route.path, route)
-        if other is route:
-            continue
-        url = "/" + route.path.removesuffix("index.html")
-        first, second = _ordered(other, route)
-        errors.append(_collision_error(first, f"{url} is built twice: by {first.owner} and by {second.owner}",
-                                       "give one of them another slug or alias"))
-    for route in routes:
-        parts = route.path.split("/")
-        if parts[0] in RESERVED_DIRS and len(parts) > 1:
-            errors.append(_collision_error(route, f"/{route.path.removesuffix('index.html')} is inside "
-                                           f"/{parts[0]}/, which the search index fills",
-                                           "choose another path"))
-            continue
-        for depth in range(1, len(parts)):
-            clash = seen.get("/".join(parts[:depth]))
-            if clash is not None:
-                first, second = _ordered(clash, route)
-                errors.append(_collision_error(first, f"/{route.path.removesuffix('index.html')} cannot be built: "
-                                               f"/{clash.path} is a file, made by {clash.owner}",
-                                               "give the page or alias another path"))
-                break
-    return errors
-
-
-def _ordered(one: Route, other: Route) -> tuple[Route, Route]:
-    return tuple(sorted([one, other], key=lambda r: (BLAME_ORDER.get(r.kind, 9), r.owner)))
-
-
-def _collision_error(route: Route, message: str, hint: str) -> SourceError:
-    path, line = _blame(route) or ("site.yaml", 0)
-    return SourceError(path, line, message, hint, code=Code.COLLISION)
-
-
-BLAME_ORDER = {"alias": 0, "withdrawn-alias": 0, "bundle": 1, "entry": 2, "withdrawn": 2}
-"""Which of two colliding routes to report the error at: an alias is most likely the newer edit."""
-
-
-def _blame(route: Route) -> tuple[str, int] | None:
-    """The file and line an editor should change to resolve a collision, when it is a source."""
-    if route.kind in ("entry", "withdrawn"):
-        entry: Entry = route.ref
-        return entry.path, entry.line("slug")
-    if route.kind in ("alias", "withdrawn-alias"):
-        return route.ref.path, route.ref.line("aliases")
-    if route.kind == "bundle":
-        return route.owner, 0
-    return None

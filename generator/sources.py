@@ -19,12 +19,13 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from .kinds import KINDS
+from .urls import is_output_path
 from .errors import Code, SourceError, did_you_mean
 
 CONTENT_DIR = "content"
-KIND_DIRS = {"articles": "article", "takes": "take", "threads": "thread", "pages": "page"}
+KIND_DIRS = {kind.folder: kind.name for kind in KINDS}
 """content/ folder -> entry kind."""
-KINDS = tuple(KIND_DIRS.values())
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,14 @@ def _bundle_files(folder: str, rel: str, root: Path) -> tuple[tuple[str, ...], l
                                               "remove the link: it makes the folder endless", code=Code.FILE))
                 else:
                     pending.append((entry.path, name + "/", ancestors | {real}))
-            elif name != "index.md":
+            elif name == "index.md":
+                continue
+            elif not is_output_path(name):
+                # It is copied beside the page under its own name: only a plain name can be a published path.
+                errors.append(SourceError(_shown(f"{rel}/{name}"), 0, "this file name cannot be published",
+                                          "rename it with letters, digits, '-', '_' and '.' only, not starting "
+                                          "with '.' or '-'", code=Code.FILE))
+            else:
                 files.append(name)
     return tuple(sorted(files)), errors
 

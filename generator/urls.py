@@ -14,6 +14,8 @@ import unicodedata
 
 from anyascii import anyascii
 
+from .kinds import LISTED_KINDS
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_SLUG = 200
 """The longest slug: a path segment must stay under the file system's 255 bytes."""
@@ -48,7 +50,7 @@ def is_output_path(path: str) -> bool:
 def dir_segments(directory: str) -> list[str]:
     """'regions/us/' -> ['regions', 'us']."""
     return [part for part in directory.split("/") if part]
-KIND_SECTIONS = {"article": "articles", "take": "takes", "thread": "threads"}
+KIND_SECTIONS = {kind.name: kind.section for kind in LISTED_KINDS}
 """Entry kind -> the URL section of its pages and listing; pages live at the root."""
 
 
@@ -89,3 +91,22 @@ def normalise_alias(alias: str) -> str | None:
         return output_path(*parts)
     except UnsafePath:
         return None
+
+
+def entry_id(entry, base_url: str) -> str:
+    """The entry's original URL: an id that stays the same for the life of the entry.
+
+    The original URL is the first alias of the form of this kind's entry URLs
+    (/articles/<old-slug>/), else the current URL. Renaming a slug while keeping
+    the old URL in `aliases`, as the docs ask, therefore keeps the id; changing
+    the title, the date or the file name never touches it. Only moving the whole
+    archive to another base_url changes every id, as it changes every URL.
+    """
+    section = KIND_SECTIONS.get(entry.kind, "")
+    original = f"{section}/{entry.slug}/"
+    pattern = re.compile(rf"^/{section}/[a-z0-9-]+/$")
+    for alias in entry.meta.aliases:
+        if pattern.match(alias):
+            original = alias[1:]
+            break
+    return base_url + original

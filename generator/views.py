@@ -13,14 +13,15 @@ from datetime import datetime
 from markupsafe import Markup, escape
 
 from .embeds import PLACEHOLDER_RE
+from .markup import MarkedElement, resolve_marked
 from .entries import Entry, Post
 from .schema import When
-from .site import FEED_FILES, TAXONOMIES, UNPUBLISHED, WITHDRAWN, Listing, Site, Term
-from .urls import KIND_SECTIONS, page_path, slugify
+from .citation import citation
+from .platforms import PLATFORM_NAMES
+from .kinds import FEED_FORMATS, KIND, LISTED_KINDS, TAXONOMIES, TAXONOMY
+from .site import UNPUBLISHED, WITHDRAWN, Listing, Site, Term
+from .urls import page_path, slugify
 
-KIND_LABELS = {"article": "Article", "take": "Take", "thread": "Thread", "page": "Page"}
-SECTION_TITLES = {"articles": "Articles", "takes": "Takes", "threads": "Threads"}
-TAXONOMY_SINGULAR = {"tags": "Tag", "regions": "Region", "sectors": "Sector"}
 STATUS_TEXT = {
     "live": "Live on the platform when archived",
     "deleted": "Deleted on the platform; archived copy",
@@ -28,10 +29,6 @@ STATUS_TEXT = {
     "suspended": "Account suspended on the platform; archived copy",
     "unknown": "Status on the platform unknown; archived copy",
 }
-PLATFORM_NAMES = {"twitter": "Twitter", "x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky",
-                  "instagram": "Instagram", "facebook": "Facebook"}
-FEED_TYPES = (("feed.xml", "RSS", "application/rss+xml"), ("atom.xml", "Atom", "application/atom+xml"),
-              ("feed.json", "JSON Feed", "application/feed+json"))
 
 
 class Views:
@@ -71,8 +68,8 @@ class Views:
         if structured is None and feeds is not None and not noindex:
             structured = {"@context": "https://schema.org", "@type": "CollectionPage", "name": title,
                           "url": self.absolute(rel), "isPartOf": self.website()}
-        nav = [{"title": SECTION_TITLES[s], "url": self.url(f"{s}/")} for s in KIND_SECTIONS.values()]
-        nav += [{"title": getattr(config.taxonomies, t).title, "url": self.url(f"{t}/")} for t in TAXONOMIES]
+        nav = [{"title": kind.title, "url": self.url(f"{kind.section}/")} for kind in LISTED_KINDS]
+        nav += [{"title": config.taxonomies.of(t.name).title, "url": self.url(f"{t.name}/")} for t in TAXONOMIES]
         nav += [{"title": "Archive", "url": self.url("archive/")}, {"title": "Timeline", "url": self.url("timeline/")}]
         if config.search:
             nav.append({"title": "Search", "url": self.url("search/")})
@@ -106,12 +103,10 @@ class Views:
 
     def structured(self, entry: Entry, view: dict) -> dict:
         """schema.org JSON-LD of an entry page (escaped for the script tag by the template's tojson)."""
-        types = {"article": "NewsArticle", "take": "OpinionNewsArticle", "thread": "SocialMediaPosting",
-                 "page": "WebPage"}
         meta = entry.meta
         data = {
             "@context": "https://schema.org",
-            "@type": types[entry.kind],
+            "@type": KIND[entry.kind].schema_type,
             "headline": view["title"],
             "url": self.absolute(self.site.urls[entry.path]),
             "datePublished": view["date"]["iso"],
@@ -134,8 +129,7 @@ class Views:
         return data
 
     def feed_links(self, listing_rel: str) -> list[dict]:
-        return [{"title": label, "type": mime, "url": self.url(listing_rel + name)}
-                for (name, label, mime) in FEED_TYPES if name in FEED_FILES]
+        return [{"title": f.label, "type": f.mime, "url": self.url(listing_rel + f.file)} for f in FEED_FORMATS]
 
     # ---- entries ----
 
@@ -146,7 +140,7 @@ class Views:
             "title": self.title(entry),
             "url": self.url(self.site.urls[entry.path]),
             "kind": entry.kind,
-            "kind_label": KIND_LABELS[entry.kind],
+            "kind_label": KIND[entry.kind].label,
             "date": self.when(meta.date),
             "summary": self.redact(entry.summary),
             "authors": self.authors(entry),
@@ -176,7 +170,7 @@ class Views:
                 # Shown as first written in the oldest entry, on every page.
                 items = [{"title": self.tag_title(t), "url": self.url(f"tags/{t.key}/")} for t in entry.meta.tags]
             else:
-                vocabulary = getattr(self.config.taxonomies, taxonomy)
+                vocabulary = self.config.taxonomies.of(taxonomy)
                 items = [{"title": vocabulary.term(s).title, "url": self.url(f"{taxonomy}/{s}/")}
                          for s in getattr(entry.meta, taxonomy)]
             if items:
@@ -186,7 +180,7 @@ class Views:
     def entry(self, entry: Entry) -> dict:
         meta = entry.meta
         view = self.card(entry)
-        links = [{"title": self.title(e), "url": self.url(self.site.urls[e.path]), "kind_label": KIND_LABELS[e.kind]}
+        links = [{"title": self.title(e), "url": self.url(self.site.urls[e.path]), "kind_label": KIND[e.kind].label}
                  for e in self.site.responds_to.get(entry.path, [])]
         # A withdrawn entry's title may name a person: only say that it was withdrawn.
         links += [{"title": "an entry since withdrawn", "url": "", "kind_label": ""}] * \
@@ -212,25 +206,28 @@ class Views:
         return view
 
     def citation(self, entry: Entry) -> dict | None:
-        """How to cite the entry (see generator/research.py)."""
-        from .research import citation
+        """How to cite the entry (see generator/citation.py)."""
         return citation(self, entry)
 
     def resolve_links(self, entry: Entry) -> str:
-        """Links written to source files become the target's URL; to an unbuilt entry, plain text."""
-        body = entry.body_html
-        for link in entry.links:
-            target = self.site.link_targets.get(entry.path, {}).get(link.href + link.fragment)
-            attr = f'href="{link.href}{link.fragment}"'
+        """The body with each link to another entry (marked as it was rendered, see markup.py) made the
+        target's URL; to a draft or a withdrawn entry, its text, marked unavailable."""
+        targets = self.site.link_targets.get(entry.path, {})
+
+        def resolve(element: MarkedElement) -> str:
+            if element.index >= len(entry.links):
+                return element.content  # no text can forge a marker (see markup.py); never an IndexError
+            link = entry.links[element.index]
+            target = targets.get(link.href + link.fragment)
             if target == WITHDRAWN:
-                body = re.sub(r'<a %s>(.*?)</a>' % re.escape(attr),
-                              r'<span class="unavailable">\1 <em>(withdrawn)</em></span>', body, flags=re.S)
-            elif target == UNPUBLISHED:
-                body = re.sub(r'<a %s>(.*?)</a>' % re.escape(attr), r'<span class="unavailable">\1</span>', body,
-                              flags=re.S)
-            elif target is not None:
-                body = body.replace(attr, f'href="{escape(self.url(target))}"')
-        return body
+                return f'<span class="unavailable">{element.content} <em>(withdrawn)</em></span>'
+            if target == UNPUBLISHED:
+                return f'<span class="unavailable">{element.content}</span>'
+            if target is None:  # not an entry, or unreadable: the build stops with its error
+                return element.with_url(link.href + link.fragment)
+            return element.with_url(self.url(target))
+
+        return resolve_marked(entry.body_html, resolve)
 
     def source(self, entry: Entry) -> dict | None:
         source = entry.meta.source
@@ -393,7 +390,7 @@ class Views:
                 for t in self.site.terms[taxonomy]]
 
     def term_of(self, term: Term) -> dict:
-        return {"taxonomy": term.taxonomy, "label": TAXONOMY_SINGULAR[term.taxonomy], "title": term.title,
+        return {"taxonomy": term.taxonomy, "label": TAXONOMY[term.taxonomy].label, "title": term.title,
                 "lang": term.lang}
 
     def archive_years(self) -> list[dict]:

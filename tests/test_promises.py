@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from conftest import BASE_CONFIG, run, write_files
 from generator.errors import Code, SourceError
 from generator.privacy import Privacy
-from generator.site import Route
+from generator.routes import Route, Target
 from generator.urls import UnsafePath, normalise_alias, output_path
 
 MESSAGE = re.compile(r"^[^\s:][^:]*(:\d+)?: \S.*$")
@@ -322,7 +322,7 @@ def test_output_path_refuses_anything_but_plain_segments(segments):
 @pytest.mark.parametrize("path", ["../x/index.html", "/etc/passwd", "a//b", "a/./b", ""])
 def test_a_route_cannot_name_a_path_outside_the_output(path):
     with pytest.raises(UnsafePath):
-        Route(path, "a test", "static")
+        Route(path, "a test", Target())
 
 
 @given(st.text(max_size=60))
@@ -330,7 +330,7 @@ def test_an_alias_is_a_safe_path_or_refused(alias):
     path = normalise_alias(alias)
     if path is not None:
         assert all(part not in ("", ".", "..") and not part.startswith((".", "-")) for part in path.split("/"))
-        Route(path, "a test", "alias")
+        Route(path, "a test", Target())
 
 
 def test_errors_carry_codes_and_stay_on_one_line():

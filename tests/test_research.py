@@ -14,7 +14,7 @@ import pytest
 
 from conftest import entry, read, run, tree
 
-from generator.research import DAYS_LIMIT, WEEKS_LIMIT, period_unit
+from generator.outputs.timeline import DAYS_LIMIT, WEEKS_LIMIT, period_unit
 
 WITHDRAWN = {"date": "2018-02-01", "reason": "Removed at the author's request."}
 SVG = "{http://www.w3.org/2000/svg}"
@@ -575,7 +575,7 @@ def test_research_outputs_are_byte_identical(write_site, tmp_path):
 
 def test_docs_describe_every_field():
     from conftest import REPO
-    from generator.research import ENTRY_FIELDS, POST_FIELDS
+    from generator.outputs.opendata import ENTRY_FIELDS, POST_FIELDS
     docs = (REPO / "docs/data.md").read_text(encoding="utf-8")
     for field in ENTRY_FIELDS + POST_FIELDS:
         assert f"| `{field.name}` | " in docs, field.name

@@ -17,16 +17,19 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from .entries import Entry
-from .markup import sanitise
-from .site import Listing
-from .urls import KIND_SECTIONS
+from ..entries import Entry
+from ..kinds import FEED_FORMATS
+from ..markup import sanitise
+from ..routes import Route, Target
+from ..site import Listing, Site
+from ..urls import entry_id
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 RSS_NAMESPACES = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/"}
@@ -37,25 +40,6 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]
 def clean(text: str) -> str:
     """Text safe for an XML document: invalid characters removed."""
     return _INVALID_XML.sub("", text)
-
-
-def entry_id(entry: Entry, base_url: str) -> str:
-    """The entry's original URL: an id that stays the same for the life of the entry.
-
-    The original URL is the first alias of the form of this kind's entry URLs
-    (/articles/<old-slug>/), else the current URL. Renaming a slug while keeping
-    the old URL in `aliases`, as the docs ask, therefore keeps the id; changing
-    the title, the date or the file name never touches it. Only moving the whole
-    archive to another base_url changes every id, as it changes every URL.
-    """
-    section = KIND_SECTIONS.get(entry.kind, "")
-    original = f"{section}/{entry.slug}/"
-    pattern = re.compile(rf"^/{section}/[a-z0-9-]+/$")
-    for alias in entry.meta.aliases:
-        if pattern.match(alias):
-            original = alias[1:]
-            break
-    return base_url + original
 
 
 def rss_description(text: str) -> str:
@@ -201,3 +185,76 @@ def _json_feed(title: str, description: str, home: str, self_url: str, language:
             entry["language"] = item.lang
         feed["items"].append(entry)
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+# ---- the output: a feed in each format for every listing with feeds ----
+
+
+@dataclass(frozen=True, eq=False)
+class FeedFile(Target):
+    listing: Listing
+    format: str
+    """The file name of the format (kinds.FEED_FORMATS)."""
+
+
+TARGETS = (FeedFile,)
+
+
+def routes(site: Site) -> list[Route]:
+    found = []
+    for listing in site.feed_listings():
+        owner = "the site feed" if not listing.path else f"the feed of {listing.path}"
+        found += [Route(listing.path + f.file, owner, FeedFile(listing, f.file)) for f in FEED_FORMATS]
+    return found
+
+
+def inputs(ctx, route: Route) -> list[str]:
+    listing = route.target.listing
+    return [listing.title, *(ctx.entry_inputs(e) for e in listing.feed_entries[: ctx.site.config.feeds.items])]
+
+
+def render(ctx, route: Route) -> bytes:
+    listing, config = route.target.listing, ctx.site.config
+    items = [_item(ctx, e) for e in listing.feed_entries[: config.feeds.items]]
+    return render_feed(route.target.format, listing, items, site_title=config.title,
+                       description=config.description, base_url=config.base_url, language=config.language,
+                       fallback=ctx.memo("newest date", lambda: _newest(ctx.site)))
+
+
+def _newest(site: Site) -> datetime:
+    """The newest date of the archive: a feed with no item says it was updated then, never the build time."""
+    dates = [(e.meta.updated or e.meta.date).at for e in site.everything.feed_entries]
+    return max(dates) if dates else datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _item(ctx, entry: Entry) -> FeedItem:
+    """Computed once per entry: every feed that carries it reuses it."""
+    return ctx.memo(("feed item", entry.path), lambda: _make_item(ctx, entry))
+
+
+def _make_item(ctx, entry: Entry) -> FeedItem:
+    views, config = ctx.views, ctx.site.config
+    url = views.absolute(ctx.site.urls[entry.path])
+    meta = entry.meta
+    if meta.withdrawn:
+        notice = ctx.template("feed_withdrawn.html", notice={
+            "date": views.when(meta.withdrawn.date), "reason": meta.withdrawn.reason}).decode("utf-8")
+        text = f"This entry was withdrawn. {meta.withdrawn.reason}"
+        return FeedItem(entry_id(entry, config.base_url), url, "Withdrawn", meta.date.at, meta.withdrawn.date.at,
+                        [], [], text, notice.strip(), "")
+    view = views.entry(entry)
+    summary = view["summary"]
+    if meta.content_warnings:
+        summary = f"Content warning: {', '.join(meta.content_warnings)}. {summary}".strip()
+    if config.feeds.full_content:
+        content = ctx.template("feed_content.html", entry=view).decode("utf-8").strip()
+    else:
+        content = ctx.template("feed_summary.html", entry=view, summary=summary).decode("utf-8").strip()
+    authors = [a.name for a in meta.authors] or ([meta.author.name] if meta.author else [])
+    categories = [(t.key, views.tag_title(t)) for t in meta.tags]
+    for taxonomy in ("regions", "sectors"):
+        vocabulary = config.taxonomies.of(taxonomy)
+        categories += [(slug, vocabulary.term(slug).title) for slug in getattr(meta, taxonomy)]
+    return FeedItem(entry_id(entry, config.base_url), url, view["title"], meta.date.at,
+                    (meta.updated or meta.date).at, authors, categories, summary, content,
+                    meta.lang or config.language)

@@ -1,0 +1,52 @@
+"""The search page and its script. The index itself is built from the finished pages by the write stage
+(generator/search.py), since Pagefind reads the built site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..routes import Route, Target
+from ..site import Site
+
+
+@dataclass(frozen=True, eq=False)
+class SearchPage(Target):
+    pass
+
+
+@dataclass(frozen=True, eq=False)
+class SearchScript(Target):
+    """The theme's search.js (or its replacement in layouts/)."""
+
+
+TARGETS = (SearchPage, SearchScript)
+
+
+def routes(site: Site) -> list[Route]:
+    if not site.config.search:
+        return []
+    return [Route("search/index.html", "the search page", SearchPage()),
+            Route("search.js", "the search page", SearchScript())]
+
+
+def inputs(ctx, route: Route) -> None:
+    return None
+
+
+def render(ctx, route: Route) -> bytes:
+    if isinstance(route.target, SearchScript):
+        return ctx.static("search.js")
+    views, site = ctx.views, ctx.site
+    indexes = [{"title": site.config.taxonomies.of(t).title, "url": views.url(f"{t}/")}
+               for t in ("tags", "regions", "sectors")] + [{"title": "Archive", "url": views.url("archive/")}]
+    filters = [
+        {"name": "kind", "label": "Kind", "options": [{"value": kind, "title": listing.title}
+                                                      for kind, listing in site.kinds.items() if listing.entries]},
+        {"name": "regions", "label": "Region", "options": [{"value": t.key, "title": t.title}
+                                                           for t in site.terms["regions"]]},
+        {"name": "sectors", "label": "Sector", "options": [{"value": t.key, "title": t.title}
+                                                           for t in site.terms["sectors"]]},
+        {"name": "year", "label": "Year", "options": [{"value": str(y), "title": str(y)}
+                                                      for y in sorted(site.archive, reverse=True)]},
+    ]
+    return ctx.page("search.html", "search/", "Search", noindex=True, indexes=indexes, filters=filters)
