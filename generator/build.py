@@ -16,19 +16,19 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .cache import CACHE_DIR, EntryCache, Manifest, code_digest, digest, salt
+from .cache import CACHE_DIR, EntryCache, code_digest, digest, salt
 from .config import CONFIG_FILE, load_config
 from .errors import BuildFailed, Code, ErrorList, SourceError
-from .parallel import Outcome, RenderFailed, default_jobs, read_many, render_many
+from .parallel import RenderFailed, default_jobs, read_many, render_many
 from .outputs import OUTPUTS
 from .outputs.feeds import FeedFile
 from .render import RenderContext
 from .routes import collisions
 from .search import INDEX_DIR, build_index
-from .site import assemble
+from .site import Site, assemble
 from .sources import Unreadable, discover, read_regular
 from .urls import slugify
-from .writer import OutputTree, WriteFailed, check_target, locked, output_error
+from .writer import check_target, locked, writing
 
 
 @dataclass
@@ -181,57 +181,28 @@ def _render(renderer: RenderContext, old, root, jobs: int, progress):
 
 
 def _render_and_write(site_dir: Path, out_dir: Path, renderer: RenderContext, jobs: int, use_cache: bool, progress):
-    """Render changed routes into a new tree, link unchanged files from the old one, swap.
+    """Render, index, publish: changed pages are rendered into a new tree, the search index is made from it,
+    and the write stage swaps it in once the privacy gate passed it; returns the files and bytes written.
 
-    Every step that can fail (rendering, writing, the search index, the manifest)
-    runs before the swap: a build that fails leaves the output folder as it was.
-    When no file's bytes changed and no file came or went, the output folder is
-    left exactly as it is: a build with no change writes nothing.
+    Every step that can fail (rendering, writing, the search index, the manifest, the gate) runs before
+    the swap: a build that fails leaves the output folder as it was. When no file's bytes changed and no
+    file came or went, the output folder is left exactly as it is: a build with no change writes nothing.
     """
-    manifest = Manifest(site_dir, out_dir)
-    try:
-        tree = OutputTree(out_dir)
-    except WriteFailed as failed:
-        raise BuildFailed([output_error(out_dir, failed)]) from None
-    try:
-        old = manifest.load(out_dir, tree.file_mode) if use_cache else {}
-        outcomes = _render(renderer, old, tree.root, jobs, progress)
-        written = [o for o in outcomes if o.written]
-        search = renderer.site.config.search
-        expected = {o.path for o in outcomes} | ({p for p in old if p.startswith(INDEX_DIR + "/")} if search else set())
-        if written or set(old) != expected or not tree.matches(old):
-            tree.link_unchanged([o.path for o in outcomes if not o.written])
-            if search:
-                progress("indexing for search")
-                index = build_index(tree.root, out_dir, old, dir_mode=tree.dir_mode, file_mode=tree.file_mode,
-                                    timeout=renderer.site.config.limits.search_timeout)
-                outcomes += index
-                written += [o for o in index if o.written]
-            # Inodes and mtimes survive the rename: the manifest is made from the new tree, before the swap.
-            if use_cache:
-                manifest.prepare(tree.records(outcomes))
-            # Every byte of the new tree is final here: the privacy gate is the last step before the swap.
-            gate = _publish_gate(site_dir, out_dir, renderer.site, tree.root, [o.path for o in outcomes],
-                                 {o.path for o in written}, use_cache)
-            tree.commit()
-            _record_gate(gate, renderer.site)
-        else:
-            # Nothing changed: the search index stays as it is, and so do its records.
-            outcomes += [Outcome(path, "", record.sha, False) for path, record in old.items()
-                         if path.startswith(INDEX_DIR + "/")]
-            # The published files are scanned again only if the private people changed since they were.
-            _record_gate(_publish_gate(site_dir, out_dir, renderer.site, out_dir, [o.path for o in outcomes],
-                                       set(), use_cache), renderer.site)
-            if use_cache:
-                manifest.prepare(tree.records(outcomes, new=False))
-        if use_cache:
-            manifest.install()
-        return len(written), sum(o.size for o in written)
-    except WriteFailed as failed:
-        raise BuildFailed([output_error(out_dir, failed)]) from None
-    finally:
-        manifest.discard()
-        tree.discard()
+    config = renderer.site.config
+    index = INDEX_DIR if config.search else None
+    gate = _PrivacyGate(site_dir, out_dir, renderer.site, use_cache)
+    with writing(site_dir, out_dir, use_cache) as stage:
+        outcomes = _render(renderer, stage.old, stage.root, jobs, progress)
+        if not stage.changed(outcomes, derived=index):
+            # Nothing changed: the search index stays as it is, and so does the output folder.
+            return stage.keep(outcomes + stage.kept(index), gate)
+        stage.link_unchanged(outcomes)
+        if index:
+            progress("indexing for search")
+            with stage.staging() as staging:
+                outcomes += stage.add_files(build_index(stage.root, staging, out_dir,
+                                                        timeout=config.limits.search_timeout))
+        return stage.publish(outcomes, gate)
 
 
 def _config_warnings(config) -> list[SourceError]:
@@ -241,38 +212,46 @@ def _config_warnings(config) -> list[SourceError]:
     return []
 
 
-def _publish_gate(site_dir: Path, out_dir: Path, site, root: Path, paths: list[str], written: set[str],
-                  use_cache: bool) -> Path | None:
+@dataclass
+class _PrivacyGate:
     """The last step before the swap: no path or byte about to be published holds a private handle.
 
     Files whose bytes are unchanged were scanned by the last build, under the same
     private people (a digest of them is kept beside the cache); when the people
-    change, every file is scanned again. Raises BuildFailed on a hit; returns the
-    file to record the people's digest in once the new tree is published.
+    change, every file is scanned again.
     """
-    privacy = site.privacy
-    if not privacy:
-        return None
-    key_file = site_dir / CACHE_DIR / f"gate-{digest(str(out_dir.resolve()))[:16]}"
-    try:
-        scanned_before = use_cache and key_file.read_text(encoding="ascii") == digest(privacy.key())
-    except OSError:
-        scanned_before = False
-    errors = privacy.gate(root, paths, written if scanned_before else set(paths), site.entries)
-    if errors:
-        raise BuildFailed(sorted(errors))
-    return key_file if use_cache else None
 
+    site_dir: Path
+    out_dir: Path
+    site: Site
+    use_cache: bool
+    key_file: Path | None = None
+    """Where the people's digest is recorded once the scanned files are published (None: nowhere)."""
 
-def _record_gate(key_file: Path | None, site) -> None:
-    """After the swap: the people the published files were scanned for. Losing it only costs a rescan."""
-    if key_file is None:
-        return
-    try:
-        key_file.parent.mkdir(exist_ok=True)
-        key_file.write_text(digest(site.privacy.key()), encoding="ascii")
-    except OSError:
-        pass
+    def check(self, root: Path, paths: list[str], written: set[str]) -> None:
+        """Raises BuildFailed on a hit."""
+        privacy = self.site.privacy
+        if not privacy:
+            return
+        key_file = self.site_dir / CACHE_DIR / f"gate-{digest(str(self.out_dir.resolve()))[:16]}"
+        try:
+            scanned_before = self.use_cache and key_file.read_text(encoding="ascii") == digest(privacy.key())
+        except OSError:
+            scanned_before = False
+        errors = privacy.gate(root, paths, written if scanned_before else set(paths), self.site.entries)
+        if errors:
+            raise BuildFailed(sorted(errors))
+        self.key_file = key_file if self.use_cache else None
+
+    def passed(self) -> None:
+        """After the swap: the people the published files were scanned for. Losing it only costs a rescan."""
+        if self.key_file is None:
+            return
+        try:
+            self.key_file.parent.mkdir(exist_ok=True)
+            self.key_file.write_text(digest(self.site.privacy.key()), encoding="ascii")
+        except OSError:
+            pass
 
 
 _SLUG_LINE = re.compile(rb"^slug:[ \t]*[\"']?([a-z0-9]+(?:-[a-z0-9]+)*)[\"']?[ \t]*$", re.M)

@@ -1,13 +1,11 @@
 """The build state beside the site, in .chorus-cache/ (safe to delete at any time).
 
-(a) Parsed entries, keyed by a digest of everything that changes the result:
-    the file's path and bytes, its bundle's file list, site.yaml and the
-    generator's version (Lektor's artifact_config_hashes). Stored in SQLite,
-    which keeps two builds at once safe; an unreadable cache is deleted and
-    rebuilt, never trusted.
-(b) The output manifest: for every file of the last output, the fingerprint of
-    its inputs, the digest of its bytes and its stat, so that a rebuild renders
-    only what changed and writes only files whose bytes changed.
+Parsed entries, keyed by a digest of everything that changes the result: the
+file's path and bytes, its bundle's file list, site.yaml and the generator's
+version (Lektor's artifact_config_hashes). Stored in SQLite, which keeps two
+builds at once safe; an unreadable cache is deleted and rebuilt, never trusted.
+The output manifest, also kept there, belongs to the write stage
+(generator/writer/manifest.py).
 """
 
 from __future__ import annotations
@@ -16,15 +14,13 @@ import hashlib
 import os
 import pickle
 import sqlite3
-import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
 
 CACHE_DIR = ".chorus-cache"
-SCHEMA = 1
-"""Bump when the shape of cached values changes."""
+SCHEMA = 2
+"""Bump when the shape of cached values changes (entries, or the output manifest's records)."""
 
 
 def digest(*parts: bytes | str) -> str:
@@ -133,87 +129,11 @@ class EntryCache:
             except sqlite3.Error:
                 pass
         for suffix in ("", "-wal", "-shm"):
-            _unlink(Path(str(self.path) + suffix))
+            discard_file(Path(str(self.path) + suffix))
 
 
-@dataclass(frozen=True)
-class Record:
-    """One output file as the last build left it."""
-
-    fingerprint: str
-    """Digest of the route's inputs."""
-    sha: str
-    """Digest of the file's bytes."""
-    size: int
-    mtime_ns: int
-    inode: int
-
-
-class Manifest:
-    """The output folder's files as the last build wrote them, checked against the disk before use.
-
-    Like every cache, it may fail to be written (a full disk, a read-only site
-    folder): the build goes on, and the next one is a full build.
-    """
-
-    def __init__(self, site_dir: Path, out_dir: Path):
-        name = digest(str(out_dir.resolve()))[:16]
-        self.path = site_dir / CACHE_DIR / f"manifest-{name}.pickle"
-        self.pending: Path | None = None
-        """The new manifest, written by prepare() and put in place by install()."""
-
-    def load(self, out_dir: Path, file_mode: int) -> dict[str, Record]:
-        """The records whose file is still exactly as written (size, mtime, inode and mode match)."""
-        try:
-            with open(self.path, "rb") as handle:
-                stored = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-            return {}
-        if not isinstance(stored, dict) or stored.get("schema") != SCHEMA:
-            return {}
-        valid = {}
-        for rel, record in stored["records"].items():
-            try:
-                st = os.stat(out_dir / rel)
-            except OSError:
-                continue
-            # A file of another mode (an older build, another umask) is written anew rather than kept.
-            if (st.st_size, st.st_mtime_ns, st.st_ino, stat.S_IMODE(st.st_mode)) == (
-                    record.size, record.mtime_ns, record.inode, file_mode):
-                valid[rel] = record
-        return valid
-
-    def prepare(self, records: dict[str, Record]) -> None:
-        """Write the new manifest beside the old one, before the output is swapped."""
-        temp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
-        try:
-            self.path.parent.mkdir(exist_ok=True)
-            with open(temp, "wb") as handle:
-                pickle.dump({"schema": SCHEMA, "records": records}, handle, pickle.HIGHEST_PROTOCOL)
-            self.pending = temp
-        except (OSError, pickle.PicklingError):
-            _unlink(temp)
-            self.pending = None
-
-    def install(self) -> None:
-        """Put the prepared manifest in place, after the swap; without one, forget the old (it is stale)."""
-        if self.pending is not None:
-            try:
-                os.replace(self.pending, self.path)
-                self.pending = None
-                return
-            except OSError:
-                self.discard()
-        _unlink(self.path)
-
-    def discard(self) -> None:
-        """Remove a prepared manifest that was not installed (the build failed)."""
-        if self.pending is not None:
-            _unlink(self.pending)
-            self.pending = None
-
-
-def _unlink(path: Path) -> None:
+def discard_file(path: Path) -> None:
+    """Delete a file of the cache if it is there: a cache that cannot be cleaned up is no error."""
     try:
         os.unlink(path)
     except OSError:

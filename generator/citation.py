@@ -27,11 +27,11 @@ ACCESSED = "Accessed [date]."
 """The access date is the reader's to give: a build date would make every build differ."""
 
 
-def _citable(entry: Entry) -> bool:
+def citable(entry: Entry) -> bool:
     return entry.kind in CITABLE and not entry.meta.withdrawn
 
 
-def _json_bytes(value) -> bytes:
+def json_bytes(value) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
@@ -39,11 +39,11 @@ def _json_bytes(value) -> bytes:
 # ---- dates ---------------------------------------------------------------------
 
 
-def _day(views, value: When | None) -> date | None:
+def local_day(views, value: When | None) -> date | None:
     return value.at.astimezone(views.config.tz).date() if value is not None else None
 
 
-def _long_date(day: date) -> str:
+def long_date(day: date) -> str:
     """As the site shows dates: 17 October 2017."""
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
@@ -52,7 +52,7 @@ def _chicago_date(day: date) -> str:
     return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
-def _utc(value: When | None) -> str:
+def utc_stamp(value: When | None) -> str:
     """ISO 8601 in UTC (Table Schema's default datetime format), only when a time was given."""
     if value is None or not value.has_time:
         return ""
@@ -116,13 +116,13 @@ def reference(views, entry: Entry) -> Reference:
         lead_publisher=publisher if not creators else "",
         genre=genre,
         container=config.title,
-        issued=_day(views, meta.date),
-        modified=_day(views, meta.updated),
+        issued=local_day(views, meta.date),
+        modified=local_day(views, meta.updated),
         url=permanent,
         lang=meta.lang or config.language,
         source_title=views.redact(source.title) if source else "",
         source_publisher=publisher,
-        source_date=_day(views, source.published) if source else None,
+        source_date=local_day(views, source.published) if source else None,
         source_url=source.url if source else "",
         source_archived_url=source.archived_url if source else "",
     )
@@ -130,7 +130,7 @@ def reference(views, entry: Entry) -> Reference:
 
 def citation(views, entry) -> dict | None:
     """The citation block of an entry page: articles, takes and threads; never pages or withdrawn entries."""
-    if not _citable(entry):
+    if not citable(entry):
         return None
     ref = reference(views, entry)
     return {

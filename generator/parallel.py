@@ -16,14 +16,14 @@ import pickle
 import queue
 import signal
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .cache import Record, digest
+from .cache import digest
 from .entries import read_entry
 from .errors import SourceError
 from .markup import MarkdownRenderer
-from .writer import WriteFailed
+from .writer import Outcome, Record, write_file
 
 def default_jobs() -> int:
     return os.cpu_count() or 1
@@ -153,18 +153,6 @@ def read_many(items: list, config, jobs: int) -> list:
 # ---- stage 5: rendering and writing pages ------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one route."""
-
-    path: str
-    fingerprint: str
-    sha: str
-    written: bool
-    """False when the old file was kept (same inputs, or same bytes)."""
-    size: int = 0
-
-
 @dataclass
 class _RenderState:
     """What a render worker inherits: the context, the last manifest, where to write, folders made."""
@@ -182,38 +170,26 @@ def _render_range(state: _RenderState, bounds):
     outcomes = []
     for route in renderer.routes[start:stop]:
         try:
-            fingerprint = renderer.fingerprint(route)
             previous = old.get(route.path)
-            if previous is not None and fingerprint is not None and previous.fingerprint == fingerprint:
-                outcomes.append(Outcome(route.path, fingerprint, previous.sha, False))
+            if previous is not None and renderer.unchanged(route, previous):
+                outcomes.append(Outcome(route.path, previous.fingerprint, previous.sha, False, 0, previous.inputs))
                 continue
-            data = renderer.render(route)
+            data, keys = renderer.render(route)
+            fingerprint = renderer.fingerprint(route, keys)
         except Exception as exc:
             from .render import TemplateProblem
             if isinstance(exc, TemplateProblem):
                 return ("error", exc.error)
             return ("internal", route.owner, _portable(exc), traceback.format_exc())
+        inputs = tuple(sorted(keys))
         sha = digest(data)
         if previous is not None and previous.sha == sha:
-            outcomes.append(Outcome(route.path, fingerprint or "", sha, False))
+            outcomes.append(Outcome(route.path, fingerprint, sha, False, 0, inputs))
             continue
         if root is not None:
-            _write(root, route.path, data, state.dirs)
-        outcomes.append(Outcome(route.path, fingerprint or "", sha, True, len(data)))
+            write_file(root, route.path, data, state.dirs)
+        outcomes.append(Outcome(route.path, fingerprint, sha, True, len(data), inputs))
     return outcomes
-
-
-def _write(root: Path, rel: str, data: bytes, dirs: set[str]) -> None:
-    """Write one file of the new tree; a failure names `rel` (raised as WriteFailed, reported by the parent
-    against the output folder, never the temporary folder)."""
-    parent = rel.rpartition("/")[0]
-    try:
-        if parent and parent not in dirs:
-            (root / parent).mkdir(parents=True, exist_ok=True)
-            dirs.add(parent)
-        (root / rel).write_bytes(data)
-    except OSError as exc:
-        raise WriteFailed.of(rel, exc) from None
 
 
 class RenderFailed(Exception):
@@ -233,10 +209,12 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
     results = _fork_map(jobs if count >= 200 else 1, state, _render_range, bounds,
                         progress=(lambda bound, _: progress("rendering", bound[1], count)) if progress else None)
     outcomes = []
+    interned: dict = {}  # one tuple per input key across all routes: the manifest stores each key once
     for result in results:
         if isinstance(result, tuple):
             if result[0] == "error":
                 raise RenderFailed(error=result[1])
             raise RenderFailed(owner=result[1], original=result[2], details=result[3])
-        outcomes.extend(result)
+        outcomes += [replace(o, inputs=tuple(interned.setdefault(key, key) for key in o.inputs))
+                     if o.inputs else o for o in result]
     return outcomes

@@ -15,7 +15,7 @@ import jinja2
 from .cache import digest
 
 from .errors import Code, SourceError
-from .entries import Entry
+from .inputs import Inputs, Recorder
 from .routes import Route
 from .site import Site
 from .views import Views
@@ -61,6 +61,7 @@ class RenderContext:
 
     One per build (and per worker process, which inherits it): its memo holds what
     several files share (an entry's feed item, the open data rows), computed once.
+    While a route renders, every input its views read is recorded (generator/inputs.py).
     """
 
     def __init__(self, site: Site, site_dir: Path, routes: list[Route], outputs, code: str, config_bytes: bytes):
@@ -68,7 +69,9 @@ class RenderContext:
         self.site_dir = site_dir
         self.routes = routes
         self.layouts = site_dir / LAYOUTS_DIR
-        self.views = Views(site)
+        self.recorder = Recorder()
+        self.views = Views(site, record=self.recorder.record)
+        self.inputs = Inputs(site, site_dir, self.views.known_tag_title)
         self._outputs = {target: output for output in outputs for target in output.TARGETS}
         """Route target type -> the output module that renders it."""
         self._memo: dict = {}
@@ -79,14 +82,26 @@ class RenderContext:
             autoescape=True, undefined=_Undefined, trim_blocks=True, lstrip_blocks=True,
             keep_trailing_newline=True)
 
-    def render(self, route: Route) -> bytes:
-        return self._outputs[type(route.target)].render(self, route)
+    def render(self, route: Route) -> tuple[bytes, frozenset]:
+        """The route's bytes, and the keys of every input read to make them (generator/inputs.py)."""
+        with self.recorder.recording() as keys:
+            data = self._outputs[type(route.target)].render(self, route)
+        return data, frozenset(keys)
+
+    def record(self, *key: str) -> None:
+        """For outputs that read the site directly rather than through the views."""
+        self.recorder.record(*key)
 
     def memo(self, key, compute):
-        """compute() once per key for this build (per process)."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        """compute() once per key for this build (per process); its recorded inputs count for every file
+        that uses it."""
+        hit = self._memo.get(key)
+        if hit is None:
+            with self.recorder.recording() as keys:
+                value = compute()
+            hit = self._memo[key] = (value, frozenset(keys))
+        self.recorder.replay(hit[1])
+        return hit[0]
 
     # ---- what each file depends on, so that unchanged files are not rendered again ----
 
@@ -102,30 +117,13 @@ class RenderContext:
         parts += sorted(f"{k}\0{v}" for k, v in self.site.private_handles.items())
         return digest(*parts)
 
-    def entry_inputs(self, entry: Entry) -> str:
-        """An entry's own digest plus everything of other entries its page and feed items show."""
-        return self.memo(("inputs", entry.path), lambda: self._entry_inputs(entry))
+    def fingerprint(self, route: Route, keys) -> str:
+        """The digest of everything the route's file was made from: the shell and its recorded inputs."""
+        return self.inputs.fingerprint(self.shell, route.path, keys)
 
-    def _entry_inputs(self, entry: Entry) -> str:
-        site = self.site
-        parts = [entry.digest, site.urls.get(entry.path, "")]
-        parts += [e.digest for e in site.responses.get(entry.path, [])]
-        parts += [e.digest for e in site.responds_to.get(entry.path, [])]
-        parts.append(str(site.withdrawn_responses.get(entry.path, 0)))
-        parts += sorted(f"{k}\0{v}" for k, v in site.link_targets.get(entry.path, {}).items())
-        for embed in entry.embeds:
-            thread = site.threads.get(embed.slug) if embed.kind == "thread" else None
-            if thread is not None:
-                parts += [thread.digest, site.urls.get(thread.path, "")]
-        parts += [self.views.tag_title(t) for t in entry.meta.tags]
-        return digest(*parts)
-
-    def fingerprint(self, route: Route) -> str | None:
-        """A digest of everything the route's file is made from; None: always render it (cheap files)."""
-        parts = self._outputs[type(route.target)].inputs(self, route)
-        if parts is None:
-            return None
-        return digest(self.shell, type(route.target).__name__, route.path, *parts)
+    def unchanged(self, route: Route, previous) -> bool:
+        """Whether the file the last build made for this route would come out the same."""
+        return previous.inputs is not None and self.fingerprint(route, previous.inputs) == previous.fingerprint
 
     # ---- templates ----
 

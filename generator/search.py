@@ -1,15 +1,18 @@
-"""The search index: Pagefind reads the finished pages and writes a static index beside them.
+"""The search index: Pagefind reads the finished pages and makes a static index of them.
 
 Only entry pages carry `data-pagefind-body`, so listings, notices and the search
 page itself are not indexed; withdrawn entries and drafts never carry it, and
 private handles are never in any page to begin with.
 
 Pagefind is an external process, so it is held to what we promise of our own
-code: it runs with a timeout and no input, it may write only under the new
-tree's pagefind/ folder (checked after it ran), and its output is made
+code: it runs with a timeout and no input, it may write only into a staging
+folder beside the new tree (checked after it ran: the tree it reads is left as
+it was, and it made nothing but plain files), and its output is made
 byte-identical from run to run (it lists languages in a random order, so
-pagefind-entry.json is rewritten with its languages sorted). Files whose bytes did not
-change are kept (hard-linked) from the last output like every other file.
+pagefind-entry.json is rewritten with its languages sorted). The index's files
+are handed to the write stage, which keeps (hard-links) those whose bytes did
+not change from the last output, like every other file; this module writes
+nothing into the tree.
 """
 
 from __future__ import annotations
@@ -25,23 +28,21 @@ import sys
 import threading
 from pathlib import Path
 
-from .cache import Record, digest
 from .errors import BuildFailed, Code, SourceError
-from .parallel import Outcome
 from .writer import WriteFailed
 
 INDEX_DIR = "pagefind"
-ENTRY_FILE = f"{INDEX_DIR}/pagefind-entry.json"
+ENTRY_NAME = "pagefind-entry.json"
+ENTRY_FILE = f"{INDEX_DIR}/{ENTRY_NAME}"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 """What a language and its hash in the index must look like: Pagefind makes file names of them."""
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def build_index(root: Path, out_dir: Path, old: dict[str, Record], *, timeout: float, dir_mode: int,
-                file_mode: int) -> list[Outcome]:
-    """Index the new tree at `root` (to be published as `out_dir`); returns the outcome of each index file.
-
-    Its folders get `dir_mode` and its files `file_mode`, like the rest of the tree.
+def build_index(root: Path, staging: Path, out_dir: Path, *, timeout: float) -> dict[str, bytes | Path]:
+    """Index the new tree at `root` (to be published as `out_dir`), with Pagefind writing into the empty
+    folder `staging`; returns the index's files by their path in the site (pagefind/...), each as a file in
+    `staging` or as bytes, for the write stage to put into the tree.
     """
     if (root / INDEX_DIR).exists():
         raise _failed(f"a page or alias is published under /{INDEX_DIR}/, where the index goes",
@@ -51,33 +52,20 @@ def build_index(root: Path, out_dir: Path, old: dict[str, Record], *, timeout: f
     except OSError as exc:
         raise WriteFailed.of("", exc) from None
     # Only entry pages are indexed: the glob spares Pagefind from reading every listing and archive page.
-    _run_pagefind([sys.executable, "-m", "pagefind", "--site", str(root), "--output-subdir", INDEX_DIR, "--silent",
-                   "--glob", "{*,articles/*,takes/*,threads/*}/index.html"], timeout, root, out_dir)
-    produced = _produced(root, before, dir_mode)
-    _check_languages(root)
-    _canonicalise(root)
-    outcomes = []
-    for rel in produced:
-        path = root / rel
-        try:
-            if stat.S_IMODE(os.stat(path).st_mode) != file_mode:
-                os.chmod(path, file_mode)
-            data = path.read_bytes()
-            sha = digest(data)
-            previous = old.get(rel)
-            if previous is not None and previous.sha == sha:
-                os.unlink(path)
-                os.link(out_dir / rel, path)  # unchanged: keep the old file rather than a new copy
-                outcomes.append(Outcome(rel, "", sha, False))
-            else:
-                outcomes.append(Outcome(rel, "", sha, True, len(data)))
-        except OSError as exc:
-            raise WriteFailed.of(rel, exc) from None
-    return outcomes
+    _run_pagefind([sys.executable, "-m", "pagefind", "--site", str(root), "--output-path", str(staging), "--silent",
+                   "--glob", "{*,articles/*,takes/*,threads/*}/index.html"], timeout,
+                  {root: out_dir, staging: out_dir / INDEX_DIR})
+    _check_untouched(root, before)
+    files = _produced(staging)
+    entry = _entry(staging)
+    _check_languages(entry)
+    files[ENTRY_FILE] = _canonical(entry)
+    return files
 
 
-def _run_pagefind(command: list[str], timeout: float, root: Path, out_dir: Path) -> None:
-    """Run Pagefind with no input and a time limit; its failure is one error naming the cause."""
+def _run_pagefind(command: list[str], timeout: float, shown: dict[Path, Path]) -> None:
+    """Run Pagefind with no input and a time limit; its failure is one error naming the cause, with each
+    folder of `shown` named as the editor knows it (the value)."""
     # Pagefind must not outlive a killed build: it would go on writing into a folder the next build removed.
     # (preexec_fn is unsafe beside other threads, as under chorus serve, where a build is never killed alone.)
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -101,8 +89,9 @@ def _run_pagefind(command: list[str], timeout: float, root: Path, out_dir: Path)
     if proc.returncode != 0:
         lines = [_ANSI.sub("", line).strip() for line in (err or out).decode("utf-8", "replace").splitlines()]
         last = next((line for line in reversed(lines) if line), "")
-        # Pagefind names the folder it indexed: that is the temporary tree, which the editor never sees.
-        last = last.replace(str(root), str(out_dir))
+        # Pagefind names the folders it read and wrote: temporary ones, which the editor never sees.
+        for folder, known_as in shown.items():
+            last = last.replace(str(folder), str(known_as))
         raise _failed(f"Pagefind exited with status {proc.returncode}" + (f": {last}" if last else ""))
 
 
@@ -133,49 +122,61 @@ def _walk(root: Path) -> dict[str, bool]:
     return found
 
 
-def _produced(root: Path, before: dict[str, bool], dir_mode: int) -> list[str]:
-    """The files Pagefind wrote, sorted; refuses anything it made outside pagefind/ or that is not a plain file."""
-    produced = []
+def _check_untouched(root: Path, before: dict[str, bool]) -> None:
+    """Refuse a tree Pagefind changed: it reads the new tree, and only the write stage writes in it."""
     try:
-        for rel, is_dir in sorted(_walk(root).items()):
-            if before.get(rel) == is_dir:
-                continue
-            inside = rel == INDEX_DIR or rel.startswith(INDEX_DIR + "/")
-            mode = os.lstat(root / rel).st_mode
-            if not inside or not (is_dir or stat.S_ISREG(mode)):
-                raise _failed(f"Pagefind wrote {rel}, outside its {INDEX_DIR}/ folder or not a plain file", _REPORT)
+        after = _walk(root)
+    except OSError as exc:
+        raise WriteFailed.of("", exc) from None
+    for rel, is_dir in sorted(after.items()):
+        if before.get(rel) != is_dir:
+            raise _failed(f"Pagefind wrote {rel}, outside its {INDEX_DIR}/ folder or not a plain file", _REPORT)
+
+
+def _produced(staging: Path) -> dict[str, bytes | Path]:
+    """The files Pagefind wrote, by their path in the site, sorted; refuses anything that is not a plain
+    file or folder (a link could make the index show a file from anywhere)."""
+    produced: dict[str, bytes | Path] = {}
+    try:
+        for rel, is_dir in sorted(_walk(staging).items()):
+            if not (is_dir or stat.S_ISREG(os.lstat(staging / rel).st_mode)):
+                raise _failed(f"Pagefind wrote {INDEX_DIR}/{rel}, outside its {INDEX_DIR}/ folder or not a plain "
+                              "file", _REPORT)
             if not is_dir:
-                produced.append(rel)
-            elif stat.S_IMODE(mode) & 0o777 != dir_mode:
-                os.chmod(root / rel, dir_mode)
+                produced[f"{INDEX_DIR}/{rel}"] = staging / rel
     except OSError as exc:
         raise WriteFailed.of(INDEX_DIR, exc) from None
     return produced
 
 
-def _check_languages(root: Path) -> None:
+def _entry(staging: Path) -> dict:
+    """Pagefind's pagefind-entry.json, which names the index's languages."""
+    try:
+        entry = json.loads((staging / ENTRY_NAME).read_bytes())
+        if isinstance(entry, dict) and isinstance(entry["languages"], dict):
+            return entry
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    raise _failed(f"Pagefind wrote no readable {ENTRY_FILE}", _REPORT)
+
+
+def _check_languages(entry: dict) -> None:
     """Pagefind names files after each language: one that is not a plain tag means files were put elsewhere."""
     try:
-        languages = json.loads((root / ENTRY_FILE).read_bytes())["languages"]
         # wasm is null for a language Pagefind has no stemmer for
-        names = [(name, value["hash"], value.get("wasm") or name) for name, value in languages.items()]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        names = [(name, value["hash"], value.get("wasm") or name) for name, value in entry["languages"].items()]
+    except (KeyError, TypeError, AttributeError):
         raise _failed(f"Pagefind wrote no readable {ENTRY_FILE}", _REPORT) from None
     for parts in names:
         if not all(isinstance(part, str) and _NAME.fullmatch(part) for part in parts):
             raise _failed(f"Pagefind indexed a language that is not a language tag: {parts[0]!r}", _REPORT)
 
 
-def _canonicalise(root: Path) -> None:
-    """Rewrite what Pagefind writes in a random order (the languages of pagefind-entry.json) in a fixed one,
-    and the rest as Pagefind wrote it."""
-    path = root / ENTRY_FILE
-    try:
-        data = json.loads(path.read_bytes())
-        data["languages"] = dict(sorted(data["languages"].items()))
-        path.write_bytes(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    except OSError as exc:
-        raise WriteFailed.of(ENTRY_FILE, exc) from None
+def _canonical(entry: dict) -> bytes:
+    """pagefind-entry.json with what Pagefind writes in a random order (its languages) in a fixed one, and
+    the rest as Pagefind wrote it."""
+    entry = dict(entry, languages=dict(sorted(entry["languages"].items())))
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _die_with_parent() -> None:

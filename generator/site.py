@@ -118,6 +118,15 @@ class Site:
         found += [(Listing(p.path, p.title, p.entries, p.feed_entries), p) for p in self.intersections]
         return found
 
+    def archive_listings(self) -> list[tuple[Listing, int, int]]:
+        """Each year's entries (month 0) and each month's, as listings."""
+        found = []
+        for year, months in self.archive.items():
+            found.append((Listing(f"archive/{year}/", str(year), tuple(e for m in months.values() for e in m)), year, 0))
+            found += [(Listing(f"archive/{year}/{month:02d}/", f"{year}-{month:02d}", tuple(entries)), year, month)
+                      for month, entries in months.items()]
+        return found
+
     def feed_listings(self) -> list[Listing]:
         """Every listing with feeds: the whole archive, each listing, and each region or sector whose
         entries were all withdrawn (its feeds keep delivering the notices)."""

@@ -34,8 +34,10 @@ STATUS_TEXT = {
 class Views:
     """Builds view models for one site; holds nothing but the site and its config."""
 
-    def __init__(self, site: Site):
+    def __init__(self, site: Site, record=lambda *key: None):
         self.site = site
+        self.record = record
+        """Called with the key of every input a view reads (generator/inputs.py): what a page is made of."""
         self.config = site.config
         self.base = site.config.base_path
         self._tag_titles = {t.key: t.title for t in site.terms["tags"]}
@@ -135,6 +137,7 @@ class Views:
 
     def card(self, entry: Entry) -> dict:
         """An entry as listings show it."""
+        self.record("entry", entry.path)
         meta = entry.meta
         return {
             "title": self.title(entry),
@@ -152,12 +155,18 @@ class Views:
             "parts": self.parts_note(entry) if entry.kind == "thread" else "",
         }
 
+    def known_tag_title(self, key: str) -> str:
+        """The title of the tag with this key, or '' when no listed entry has it (it has no page)."""
+        return self._tag_titles.get(key, "")
+
     def tag_title(self, tag) -> str:
         """A tag as first written in the oldest listed entry that uses it."""
+        self.record("tag", tag.key)
         return self._tag_titles.get(tag.key, tag.display)
 
     def title(self, entry: Entry) -> str:
         """An entry's title as shown anywhere: @mentions of private people replaced by their names."""
+        self.record("entry", entry.path)
         return self.redact(entry.meta.title)
 
     def authors(self, entry: Entry) -> list[dict]:
@@ -180,6 +189,7 @@ class Views:
     def entry(self, entry: Entry) -> dict:
         meta = entry.meta
         view = self.card(entry)
+        self.record("responses", entry.path)
         links = [{"title": self.title(e), "url": self.url(self.site.urls[e.path]), "kind_label": KIND[e.kind].label}
                  for e in self.site.responds_to.get(entry.path, [])]
         # A withdrawn entry's title may name a person: only say that it was withdrawn.
@@ -207,11 +217,13 @@ class Views:
 
     def citation(self, entry: Entry) -> dict | None:
         """How to cite the entry (see generator/citation.py)."""
+        self.record("entry", entry.path)
         return citation(self, entry)
 
     def resolve_links(self, entry: Entry) -> str:
         """The body with each link to another entry (marked as it was rendered, see markup.py) made the
         target's URL; to a draft or a withdrawn entry, its text, marked unavailable."""
+        self.record("links", entry.path)
         targets = self.site.link_targets.get(entry.path, {})
 
         def resolve(element: MarkedElement) -> str:
@@ -308,6 +320,7 @@ class Views:
             return Markup('<a href="{0}" rel="nofollow">{0}</a>{1}').format(trimmed, rest)
         if tag:
             key = slugify(tag[1:])
+            self.record("tag", key)  # a link while the tag has a page, text once it has none
             if key in self._tag_keys:
                 return Markup('<a href="{}" rel="tag">{}</a>').format(self.url(f"tags/{key}/"), tag)
             return escape(tag)
@@ -339,6 +352,7 @@ class Views:
         return parts
 
     def embedded_thread(self, slug: str) -> dict:
+        self.record("thread", slug)
         thread = self.site.threads[slug]
         if thread.meta.withdrawn:
             return {"kind": "withdrawn", "text": "An archived thread embedded here has been withdrawn."}
@@ -349,6 +363,7 @@ class Views:
     # ---- listings ----
 
     def listing(self, listing: Listing, number: int, heading: str, kicker: str = "") -> dict:
+        self.record("listing", listing.path, str(number))
         per_page = self.config.pagination
         total = max(1, -(-len(listing.entries) // per_page))
         chunk = listing.entries[(number - 1) * per_page: number * per_page]
@@ -373,6 +388,7 @@ class Views:
         """Region x sector listings next to a region's or sector's own list, each with its feeds."""
         if not isinstance(term, Term) or term.taxonomy not in ("regions", "sectors"):
             return None
+        self.record("related", term.path)
         if term.taxonomy == "regions":
             pairs = [p for p in self.site.intersections if p.region.key == term.key]
             heading, label = f"{term.title} by sector", (lambda p: p.sector.title)
@@ -386,6 +402,7 @@ class Views:
                            "feeds": self.feed_links(p.path)} for p in pairs]}
 
     def term_list(self, taxonomy: str) -> list[dict]:
+        self.record("terms", taxonomy)
         return [{"title": t.title, "url": self.url(t.path), "count": len(t.entries), "lang": t.lang}
                 for t in self.site.terms[taxonomy]]
 
@@ -394,6 +411,7 @@ class Views:
                 "lang": term.lang}
 
     def archive_years(self) -> list[dict]:
+        self.record("archive")
         years = []
         for year in sorted(self.site.archive, reverse=True):
             months = self.site.archive[year]

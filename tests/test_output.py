@@ -81,17 +81,22 @@ def test_four_languages_give_byte_identical_output_anywhere(tmp_path):
     assert sorted(languages) == ["de", "en", "es", "fr"]
 
 
+def index_of(root: Path, staging: Path, timeout: float = 120) -> dict[str, bytes]:
+    """The search index of the site at `root`, made in `staging`: its files by path, with their bytes."""
+    staging.mkdir()
+    files = build_index(root, staging, root.parent / "nowhere", timeout=timeout)
+    return {rel: data if isinstance(data, bytes) else data.read_bytes() for rel, data in files.items()}
+
+
 def test_the_search_index_is_the_same_on_every_run(tmp_path):
     """Pagefind lists languages in a random order: several runs on one tree must still agree."""
     site = four_languages(tmp_path / "site", per_language=3, search=False)
     assert run("build", "--site", str(site)).code == 0
-    indexes = []
-    for attempt in range(4):
-        root = tmp_path / f"copy{attempt}"
-        shutil.copytree(site / "output", root)
-        build_index(root, tmp_path / "nowhere", {}, timeout=120, dir_mode=0o755, file_mode=0o644)
-        indexes.append({path: data for path, data in tree(root).items() if path.startswith("pagefind/")})
+    before = tree(site / "output")
+    indexes = [index_of(site / "output", tmp_path / f"staging{attempt}") for attempt in range(4)]
     assert all(index == indexes[0] for index in indexes[1:])
+    assert indexes[0] and all(path.startswith("pagefind/") for path in indexes[0])
+    assert tree(site / "output") == before  # Pagefind only read the site; the write stage alone writes
 
 
 # ---- the user's umask --------------------------------------------------------
@@ -311,7 +316,7 @@ def test_an_indexer_that_hangs_is_stopped_with_its_children(tmp_path, with_fake_
     """)
     started = time.monotonic()
     with pytest.raises(BuildFailed) as caught:
-        build_index(site / "output", tmp_path / "nowhere", {}, timeout=2, dir_mode=0o755, file_mode=0o644)
+        index_of(site / "output", tmp_path / "staging", timeout=2)
     assert time.monotonic() - started < 30
     [error] = caught.value.errors
     assert error.code is Code.SEARCH and "2 s" in error.message
@@ -336,12 +341,48 @@ def test_an_indexer_writing_outside_its_folder_fails_the_build(built, with_fake_
         import sys
         from pathlib import Path
         root = Path(sys.argv[sys.argv.index("--site") + 1])
-        (root / "pagefind").mkdir()
-        (root / "pagefind/pagefind-entry.json").write_text('{"languages": {}}')
+        out = Path(sys.argv[sys.argv.index("--output-path") + 1])
+        (out / "pagefind-entry.json").write_text('{"languages": {}}')
         (root / "stray.html").write_text("not ours")
     """)
     assert [e.code for e in failure(site).errors] == [Code.SEARCH]
     assert_unchanged(site, before)
+
+
+def test_an_indexer_writing_a_link_fails_the_build(built, with_fake_pagefind):
+    """The index's files are read to be published: a link would publish whatever it points to."""
+    site, before = built
+    with_fake_pagefind("""
+        import os, sys
+        from pathlib import Path
+        out = Path(sys.argv[sys.argv.index("--output-path") + 1])
+        (out / "pagefind-entry.json").write_text('{"languages": {}}')
+        os.symlink("/etc/hostname", out / "pagefind.js")
+    """)
+    assert [e.code for e in failure(site).errors] == [Code.SEARCH]
+    assert_unchanged(site, before)
+
+
+def test_a_full_disk_while_writing_the_search_index_names_its_file(built, monkeypatch):
+    """The index is written by the write stage like every page: same message, nothing changed."""
+    site, before = built
+    original = Path.write_bytes
+
+    def write_bytes(self, data):
+        if self.name == "pagefind-entry.json" and ".output.tmp-" in str(self):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return original(self, data)
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    assert_reported(run("build", "--site", str(site)), site / "output/pagefind/pagefind-entry.json", errno.ENOSPC)
+    assert_unchanged(site, before)
+    assert [e.code for e in failure(site).errors] == [Code.OUTPUT]
+
+
+def test_a_build_with_search_leaves_no_temporary_folder_beside_the_output(built):
+    site, before = built
+    assert run("build", "--site", str(site)).code == 0
+    assert [p.name for p in site.iterdir() if p.name.startswith(".output.tmp-")] == []
+    assert tree(site / "output") != before[0] and "pagefind/pagefind-entry.json" in tree(site / "output")
 
 
 def test_an_index_naming_a_language_that_is_no_tag_fails_the_build(built, with_fake_pagefind):
@@ -349,10 +390,9 @@ def test_an_index_naming_a_language_that_is_no_tag_fails_the_build(built, with_f
     with_fake_pagefind("""
         import json, sys
         from pathlib import Path
-        root = Path(sys.argv[sys.argv.index("--site") + 1])
-        (root / "pagefind").mkdir()
+        out = Path(sys.argv[sys.argv.index("--output-path") + 1])
         languages = {"../../x": {"hash": "../../x_1", "wasm": None, "page_count": 1}}
-        (root / "pagefind/pagefind-entry.json").write_text(json.dumps({"languages": languages}))
+        (out / "pagefind-entry.json").write_text(json.dumps({"languages": languages}))
     """)
     assert [e.code for e in failure(site).errors] == [Code.SEARCH]
     assert_unchanged(site, before)

@@ -35,7 +35,10 @@ from generator import build as build_module
 from generator import serve as serve_module
 from generator.build import InternalError
 from generator.progress import Progress
-from generator.serve import SERVE_TEMPLATES, HostCheck, ServePages, Session, content_type, safe_segments
+from generator.hostcheck import HostCheck
+from generator.livereload import SERVE_TEMPLATES, ServePages
+from generator.previewserver import content_type, safe_segments
+from generator.serve import Session
 
 FEED_NAMES = {"feed.xml", "atom.xml", "feed.json"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..citation import _citable, _json_bytes, csl_items
+from ..citation import citable, json_bytes, csl_items
 from ..entries import Entry
 from ..routes import Route, Target
 from ..site import Site
@@ -23,15 +23,12 @@ def routes(site: Site) -> list[Route]:
     for entry in site.entries:
         directory = site.urls[entry.path]
         # Two entries with one URL are already an error at their index.html: not a second one here.
-        if _citable(entry) and directory not in directories:
+        if citable(entry) and directory not in directories:
             directories.add(directory)
             found.append(Route(directory + "cite.json", f"{entry.path} (its citation)", CitationFile(entry)))
     return found
 
 
-def inputs(ctx, route: Route) -> list[str]:
-    return [ctx.entry_inputs(route.target.entry)]
-
-
 def render(ctx, route: Route) -> bytes:
-    return _json_bytes(csl_items(ctx.views, route.target.entry))
+    ctx.record("entry", route.target.entry.path)
+    return json_bytes(csl_items(ctx.views, route.target.entry))

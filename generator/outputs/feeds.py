@@ -208,14 +208,12 @@ def routes(site: Site) -> list[Route]:
     return found
 
 
-def inputs(ctx, route: Route) -> list[str]:
-    listing = route.target.listing
-    return [listing.title, *(ctx.entry_inputs(e) for e in listing.feed_entries[: ctx.site.config.feeds.items])]
-
-
 def render(ctx, route: Route) -> bytes:
     listing, config = route.target.listing, ctx.site.config
+    ctx.record("feed", listing.path)
     items = [_item(ctx, e) for e in listing.feed_entries[: config.feeds.items]]
+    if not items:
+        ctx.record("entries")  # an empty feed says it was updated at the archive's newest date
     return render_feed(route.target.format, listing, items, site_title=config.title,
                        description=config.description, base_url=config.base_url, language=config.language,
                        fallback=ctx.memo("newest date", lambda: _newest(ctx.site)))
@@ -234,6 +232,7 @@ def _item(ctx, entry: Entry) -> FeedItem:
 
 def _make_item(ctx, entry: Entry) -> FeedItem:
     views, config = ctx.views, ctx.site.config
+    ctx.record("entry", entry.path)
     url = views.absolute(ctx.site.urls[entry.path])
     meta = entry.meta
     if meta.withdrawn:

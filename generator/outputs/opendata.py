@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from ..citation import CITABLE, _day, _json_bytes, _utc
+from ..citation import CITABLE, local_day, json_bytes, utc_stamp
 from ..entries import PLATFORMS, STATUSES, Entry
 from ..routes import Route, Target
 from ..site import Site
@@ -34,11 +34,8 @@ def routes(site: Site) -> list[Route]:
     return [Route(f"data/{name}", "the open data (/data/)", DataFile(name)) for name in DATA_FILES]
 
 
-def inputs(ctx, route: Route) -> None:
-    return None
-
-
 def render(ctx, route: Route) -> bytes:
+    ctx.record("entries")  # made from every entry
     return DATA_RENDERERS[route.target.name](ctx)
 
 
@@ -121,8 +118,8 @@ def _entry_row(views, entry: Entry) -> dict:
     else:
         authors = [views.person(meta.author)["name"]] if entry.kind == "thread" and meta.author else []
     posts = len(meta.posts) + sum(1 for embed in entry.embeds if embed.kind == "post")
-    day, updated = _day(views, meta.date), _day(views, meta.updated)
-    published = _day(views, source.published) if source else None
+    day, updated = local_day(views, meta.date), local_day(views, meta.updated)
+    published = local_day(views, source.published) if source else None
     return {
         "id": entry_id(entry, views.config.base_url),
         "kind": entry.kind,
@@ -130,7 +127,7 @@ def _entry_row(views, entry: Entry) -> dict:
         "url": views.absolute(views.site.urls[entry.path]),
         "title": views.title(entry),
         "date": day.isoformat(),
-        "datetime": _utc(meta.date),
+        "datetime": utc_stamp(meta.date),
         "updated": updated.isoformat() if updated else "",
         "authors": [a for a in authors],
         "tags": [t.key for t in meta.tags],
@@ -171,7 +168,7 @@ def _post_rows(views, entry: Entry) -> list[dict]:
         author = views.person(person)  # a private person's handle and URLs never leave views.person / views.post
         shown = views.post(post, platform, author)
         private = author["private"]
-        day = _day(views, post.date)
+        day = local_day(views, post.date)
         rows.append({
             **holder,
             "container": container,
@@ -183,7 +180,7 @@ def _post_rows(views, entry: Entry) -> list[dict]:
             "id": "" if private else post.id,
             "url": shown["url"],
             "date": day.isoformat() if day else "",
-            "datetime": _utc(post.date),
+            "datetime": utc_stamp(post.date),
             "status": post.status,
             "lang": post.lang,
             "text": _plain(views, shown["text"]),
@@ -256,7 +253,7 @@ def _entries_csv(ctx) -> bytes:
 
 
 def _entries_json(ctx) -> bytes:
-    return _json_bytes(_json_rows(ENTRY_FIELDS, entry_rows(ctx)))
+    return json_bytes(_json_rows(ENTRY_FIELDS, entry_rows(ctx)))
 
 
 def _posts_csv(ctx) -> bytes:
@@ -328,7 +325,7 @@ def datapackage(ctx) -> dict:
 
 
 def _datapackage(ctx) -> bytes:
-    return _json_bytes(datapackage(ctx))
+    return json_bytes(datapackage(ctx))
 
 
 def _data_page(ctx) -> bytes:

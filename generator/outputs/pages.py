@@ -121,15 +121,9 @@ def routes(site: Site) -> list[Route]:
     for taxonomy in TAXONOMIES:
         found.append(Route(f"{taxonomy.name}/index.html", f"the {taxonomy.name} index", TermsPage(taxonomy.name)))
     found.append(Route("archive/index.html", "the archive", ArchiveIndex()))
-    for year, months in site.archive.items():
-        year_entries = tuple(e for month in months.values() for e in month)
-        listing = Listing(f"archive/{year}/", str(year), year_entries)
-        found += _paged(listing, lambda n, listing=listing, year=year: ArchivePage(listing, year, 0, n),
-                        site.config.pagination)
-        for month, month_entries in months.items():
-            listing = Listing(f"archive/{year}/{month:02d}/", f"{year}-{month:02d}", tuple(month_entries))
-            found += _paged(listing, lambda n, listing=listing, year=year, month=month:
-                            ArchivePage(listing, year, month, n), site.config.pagination)
+    for listing, year, month in site.archive_listings():
+        found += _paged(listing, lambda n, listing=listing, year=year, month=month:
+                        ArchivePage(listing, year, month, n), site.config.pagination)
     found.append(Route("404.html", "the 404 page", NotFoundPage()))
     found += [Route(name, "the theme", StaticFile(name)) for name in STATIC_FILES]
     return found
@@ -139,23 +133,6 @@ def _paged(listing: Listing, target, per_page: int) -> list[Route]:
     count = max(1, -(-len(listing.entries) // per_page))
     return [Route(page_path(listing.path, n) + "index.html", f"the listing {listing.path}", target(n))
             for n in range(1, count + 1)]
-
-
-def inputs(ctx, route: Route) -> list[str] | None:
-    """What the file is made from besides what every page shares; None: always render it (cheap pages)."""
-    target = route.target
-    if isinstance(target, (EntryPage, AliasPage)):
-        return [ctx.entry_inputs(target.entry)]
-    if isinstance(target, (ListingPage, ArchivePage)):
-        per_page = ctx.site.config.pagination
-        chunk = target.listing.entries[(target.page - 1) * per_page: target.page * per_page]
-        related = ctx.views.related(target.term) if isinstance(target, ListingPage) else None
-        return [str(target.page), target.listing.title, str(len(target.listing.entries)), repr(related),
-                *(ctx.entry_inputs(e) for e in chunk)]
-    if isinstance(target, BundleFile):
-        st = (ctx.site_dir / target.entry.source.bundle_dir / target.name).stat()
-        return [str(st.st_size), str(st.st_mtime_ns), str(st.st_ino)]
-    return None
 
 
 def render(ctx, route: Route) -> bytes:
@@ -168,11 +145,13 @@ def render(ctx, route: Route) -> bytes:
                         structured=views.structured(entry, view), og_type="article")
     if isinstance(target, (EntryPage, AliasPage)) and target.entry.meta.withdrawn:
         # Nothing of the entry but the notice: a title can name a person.
+        ctx.record("entry", target.entry.path)
         withdrawal = target.entry.meta.withdrawn
         notice = {"date": views.when(withdrawal.date), "reason": withdrawal.reason}
         return ctx.page("withdrawn.html", site.urls[target.entry.path], "Withdrawn", noindex=True,
                         description="This entry was withdrawn.", notice=notice)
     if isinstance(target, AliasPage):
+        ctx.record("entry", target.entry.path)
         url = site.urls[target.entry.path]
         return ctx.page("alias.html", url, "Moved", noindex=True,
                         target={"url": views.url(url), "absolute": views.absolute(url)})
@@ -184,6 +163,7 @@ def render(ctx, route: Route) -> bytes:
         view = views.listing(target.listing, target.page, heading, "")
         return ctx.page("list.html", route.path.removesuffix("index.html"), heading, listing=view)
     if isinstance(target, HomePage):
+        ctx.record("home")
         featured = [e for e in site.listed if e.meta.featured]
         newest = [e for e in site.listed if not e.meta.featured][: site.config.pagination]
         return ctx.page("home.html", "", site.config.title, feeds="",
@@ -201,7 +181,9 @@ def render(ctx, route: Route) -> bytes:
     if isinstance(target, NotFoundPage):
         return ctx.page("404.html", "404.html", "Page not found", noindex=True)
     if isinstance(target, BundleFile):
-        return (ctx.site_dir / target.entry.source.bundle_dir / target.name).read_bytes()
+        path = f"{target.entry.source.bundle_dir}/{target.name}"
+        ctx.record("file", path)
+        return (ctx.site_dir / path).read_bytes()
     if isinstance(target, StaticFile):
         return ctx.static(target.name)
     raise TypeError(f"pages cannot render {target!r}")

@@ -29,13 +29,10 @@ def routes(site: Site) -> list[Route]:
             Route("search.js", "the search page", SearchScript())]
 
 
-def inputs(ctx, route: Route) -> None:
-    return None
-
-
 def render(ctx, route: Route) -> bytes:
     if isinstance(route.target, SearchScript):
         return ctx.static("search.js")
+    ctx.record("entries")  # its filters list every kind, term and year with entries
     views, site = ctx.views, ctx.site
     indexes = [{"title": site.config.taxonomies.of(t).title, "url": views.url(f"{t}/")}
                for t in ("tags", "regions", "sectors")] + [{"title": "Archive", "url": views.url("archive/")}]

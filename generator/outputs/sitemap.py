@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from xml.sax.saxutils import escape as xml_escape
 
 from ..routes import Route, Target
 from ..site import Site
@@ -26,14 +25,26 @@ def routes(site: Site) -> list[Route]:
     return [Route("sitemap.xml", "the sitemap", Sitemap()), Route("robots.txt", "robots.txt", Robots())]
 
 
-def inputs(ctx, route: Route) -> None:
-    return None
+@dataclass(frozen=True)
+class SitemapUrl:
+    """One <url> of sitemap.xml."""
+
+    loc: str
+    """The page's absolute URL."""
+    lastmod: str
+    """The date of its newest entry (or update), e.g. 2017-10-17; empty when it has none."""
 
 
 def render(ctx, route: Route) -> bytes:
+    absolute = ctx.views.absolute
     if isinstance(route.target, Robots):
-        return f"User-agent: *\nAllow: /\n\nSitemap: {ctx.views.absolute('sitemap.xml')}\n".encode("utf-8")
-    site, absolute = ctx.site, ctx.views.absolute
+        return ctx.template("robots.txt", sitemap_url=absolute("sitemap.xml"))
+    ctx.record("entries")  # made from every entry, listing and term
+    return ctx.template("sitemap.xml", urls=sitemap_urls(ctx.site, absolute))
+
+
+def sitemap_urls(site: Site, absolute) -> list[SitemapUrl]:
+    """The home page, every published entry, the kind listings, the taxonomy indexes and every term page."""
     rows = [(absolute(""), _newest(site.listed))]
     for entry in site.entries:
         if entry.meta.withdrawn or entry.meta.draft:
@@ -46,12 +57,7 @@ def render(ctx, route: Route) -> bytes:
         if terms:
             rows.append((absolute(f"{taxonomy}/"), max(_newest(t.entries) for t in terms)))
         rows += [(absolute(t.path), _newest(t.entries)) for t in terms]
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for loc, lastmod in rows:
-        stamp = f"<lastmod>{lastmod.date().isoformat()}</lastmod>" if lastmod else ""
-        lines.append(f"  <url><loc>{xml_escape(loc)}</loc>{stamp}</url>")
-    lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return [SitemapUrl(loc, lastmod.date().isoformat() if lastmod else "") for loc, lastmod in rows]
 
 
 def _newest(entries):

@@ -1,5 +1,6 @@
-"""The timeline at /timeline/: the listed entries per day, week or month as SVG bar charts drawn here,
-with the same numbers in a table, and small multiples per region and sector."""
+"""The timeline at /timeline/: the listed entries per day, week or month as SVG bar charts, with the same
+numbers in a table, and small multiples per region and sector. Their geometry is computed here; the templates
+_chart.svg and _small_chart.svg draw it."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from ..citation import MONTHS, _long_date
+from ..citation import MONTHS, long_date
 from ..routes import Route, Target
 from ..schema import clean_text
 from ..site import Site
@@ -27,11 +28,8 @@ def routes(site: Site) -> list[Route]:
     return [Route("timeline/index.html", "the timeline (/timeline/)", TimelinePage())]
 
 
-def inputs(ctx, route: Route) -> None:
-    return None
-
-
 def render(ctx, route: Route) -> bytes:
+    ctx.record("entries")  # made from every entry
     return _timeline_page(ctx)
 
 
@@ -97,9 +95,9 @@ def periods(days: list[date], unit: str, first: date, last: date) -> list[Period
 
 def period_label(start: date, unit: str) -> str:
     if unit == "day":
-        return _long_date(start)
+        return long_date(start)
     if unit == "week":
-        return f"Week of {_long_date(start)}"
+        return f"Week of {long_date(start)}"
     return f"{MONTHS[start.month - 1]} {start.year}"
 
 
@@ -149,13 +147,88 @@ def _tick_labels(items: list[Period], unit: str, slot: float) -> dict[int, tuple
     return labels
 
 
-def _svg(value: str) -> Markup:
-    """Text or an attribute value in the SVG: escaped for HTML and XML alike, characters XML cannot hold removed."""
-    return escape(clean_text(value))
+@dataclass(frozen=True)
+class Gridline:
+    """A horizontal line of the main chart's grid, with its value at the left."""
+
+    y: str
+    label_y: str
+    value: str
+    """The number of entries it marks, e.g. 1,000."""
 
 
-def chart_svg(views, items: list[Period], unit: str, title: str, desc: str, ident: str) -> Markup:
-    """The main chart: a bar per period, each linked to its archive month, with axes and a title per bar."""
+@dataclass(frozen=True)
+class Bar:
+    """One period's bar (periods without entries have none)."""
+
+    x: str
+    y: str
+    width: str
+    height: str
+    tip: str
+    """E.g. October 2017: 12 entries."""
+    href: str = ""
+    """The archive month it leads to; empty in small multiples."""
+    value: str = ""
+    """Its count, written above it when the main chart has at most 31 bars; else empty."""
+    value_x: str = ""
+    value_y: str = ""
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A mark under the main chart's axis: its label and, at the first label of a year, the year."""
+
+    x: str
+    label: str
+    year: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """What _chart.svg draws: the main chart, a bar per period linked to its archive month, with axes.
+
+    Numbers are strings with at most two decimals, texts have the characters XML cannot hold removed: the
+    template only writes them (escaped, as every value).
+    """
+
+    ident: str
+    title: str
+    desc: str
+    width: str
+    height: str
+    left: str
+    """Where the plot starts: the x of the gridlines' and the axis's left end."""
+    right: str
+    """Their right end."""
+    label_x: str
+    """The right edge of the gridlines' values."""
+    baseline: str
+    """The y of the axis, where bars stand and ticks start."""
+    tick_end: str
+    label_y: str
+    year_y: str
+    gridlines: tuple[Gridline, ...]
+    bars: tuple[Bar, ...]
+    ticks: tuple[Tick, ...]
+
+
+@dataclass(frozen=True)
+class SmallChart:
+    """What _small_chart.svg draws: one small multiple, on a scale shared by its taxonomy, without axes."""
+
+    ident: str
+    title: str
+    desc: str
+    width: str
+    height: str
+    baseline: str
+    """The y of the axis line."""
+    bars: tuple[Bar, ...]
+
+
+def chart_view(views, items: list[Period], unit: str, title: str, desc: str, ident: str) -> Chart:
+    """The main chart's geometry: a bar per period, each linked to its archive month, gridlines and ticks."""
     width, height = 672, 280
     left, right, top, bottom = 48, 12, 20, 44
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -164,75 +237,56 @@ def chart_svg(views, items: list[Period], unit: str, title: str, desc: str, iden
     n = max(len(items), 1)
     slot = plot_w / n
     bar = min(48.0, slot * 0.8) if slot >= 4 else max(slot - 0.5, 0.5)
-    # Hidden from assistive technology, whose users get the table of the same numbers: a role="img" may not
-    # hold links. The bars' links are for the mouse; the keyboard has the same links in the table.
-    out = [f'<svg class="chart" id="{_svg(ident)}" aria-hidden="true" focusable="false" viewBox="0 0 {width} {height}" '
-           f'width="100%" preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
-           f'<title>{_svg(title)}</title>', f'<desc>{_svg(desc)}</desc>']
-    out.append('<g class="chart-grid">')
+    gridlines = []
     for value in range(0, ceiling + 1, step):
         y = top + plot_h - plot_h * value / ceiling
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{_num(y)}" y2="{_num(y)}" stroke="currentColor" '
-                   f'stroke-opacity="0.25" stroke-width="1"/>')
-        out.append(f'<text class="chart-label" x="{left - 6}" y="{_num(y + 4)}" text-anchor="end" font-size="12" '
-                   f'fill="currentColor">{value:,}</text>')
-    out.append('</g>')
-    labels = _tick_labels(items, unit, slot)
+        gridlines.append(Gridline(_num(y), _num(y + 4), f"{value:,}"))
     show_values = len(items) <= 31
-    out.append('<g class="chart-bars">')
+    bars = []
     for i, p in enumerate(items):
+        if not p.count:
+            continue
         x = left + slot * i + (slot - bar) / 2
-        if p.count:
-            h = max(plot_h * p.count / ceiling, 1.0)
-            y = top + plot_h - h
-            tip = f"{period_label(p.start, unit)}: {_entries_text(p.count)}"
-            rect = (f'<rect class="bar" x="{_num(x)}" y="{_num(y)}" width="{_num(bar)}" height="{_num(h)}" '
-                    f'fill="currentColor"><title>{_svg(tip)}</title></rect>')
-            href = views.url(f"archive/{p.link[0]}/{p.link[1]:02d}/")
-            out.append(f'<a href="{_svg(href)}" tabindex="-1">{rect}</a>')
-            if show_values:
-                out.append(f'<text class="chart-value" x="{_num(x + bar / 2)}" y="{_num(y - 5)}" '
-                           f'text-anchor="middle" font-size="12" fill="currentColor">{p.count:,}</text>')
-    out.append('</g>')
-    out.append(f'<line class="chart-axis" x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
-               f'stroke="currentColor" stroke-width="1"/>')
-    out.append('<g class="chart-ticks">')
-    for i in sorted(labels):
-        cx = left + slot * i + slot / 2
-        out.append(f'<line x1="{_num(cx)}" x2="{_num(cx)}" y1="{top + plot_h}" y2="{top + plot_h + 4}" '
-                   f'stroke="currentColor" stroke-width="1"/>')
-        text, year = labels[i]
-        out.append(f'<text class="chart-label" x="{_num(cx)}" y="{top + plot_h + 18}" text-anchor="middle" '
-                   f'font-size="12" fill="currentColor">{_svg(text)}</text>')
-        if year:
-            out.append(f'<text class="chart-label" x="{_num(cx)}" y="{top + plot_h + 33}" text-anchor="middle" '
-                       f'font-size="12" fill="currentColor">{_svg(year)}</text>')
-    out.append('</g></svg>')
-    return Markup("".join(out))
+        h = max(plot_h * p.count / ceiling, 1.0)
+        y = top + plot_h - h
+        href = clean_text(views.url(f"archive/{p.link[0]}/{p.link[1]:02d}/"))
+        value = (f"{p.count:,}", _num(x + bar / 2), _num(y - 5)) if show_values else ("", "", "")
+        bars.append(Bar(_num(x), _num(y), _num(bar), _num(h), _tip(p, unit), href, *value))
+    labels = _tick_labels(items, unit, slot)
+    ticks = [Tick(_num(left + slot * i + slot / 2), clean_text(labels[i][0]), clean_text(labels[i][1]))
+             for i in sorted(labels)]
+    baseline = top + plot_h
+    return Chart(ident=clean_text(ident), title=clean_text(title), desc=clean_text(desc), width=_num(width),
+                 height=_num(height), left=_num(left), right=_num(width - right), label_x=_num(left - 6),
+                 baseline=_num(baseline), tick_end=_num(baseline + 4), label_y=_num(baseline + 18),
+                 year_y=_num(baseline + 33), gridlines=tuple(gridlines), bars=tuple(bars), ticks=tuple(ticks))
 
 
-def small_svg(items: list[Period], unit: str, ceiling: int, title: str, desc: str, ident: str) -> Markup:
-    """One small multiple: the same periods as the main chart, on a scale shared by its taxonomy."""
+def small_chart_view(items: list[Period], unit: str, ceiling: int, title: str, desc: str, ident: str) -> SmallChart:
+    """One small multiple's geometry: the same periods as the main chart, on a scale shared by its taxonomy."""
     width, height, top = 240, 56, 4
     plot_h = height - top - 1
     n = max(len(items), 1)
     slot = width / n
     bar = min(16.0, slot * 0.8) if slot >= 3 else max(slot - 0.25, 0.4)
-    ident = _svg(ident)
-    out = [f'<svg class="chart chart-small" role="img" aria-labelledby="{ident}-title {ident}-desc" '
-           f'viewBox="0 0 {width} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">',
-           f'<title id="{ident}-title">{_svg(title)}</title>', f'<desc id="{ident}-desc">{_svg(desc)}</desc>']
+    bars = []
     for i, p in enumerate(items):
         if not p.count:
             continue
         h = max(plot_h * p.count / max(ceiling, 1), 1.0)
         x = slot * i + (slot - bar) / 2
-        tip = f"{period_label(p.start, unit)}: {_entries_text(p.count)}"
-        out.append(f'<rect class="bar" x="{_num(x)}" y="{_num(top + plot_h - h)}" width="{_num(bar)}" '
-                   f'height="{_num(h)}" fill="currentColor"><title>{_svg(tip)}</title></rect>')
-    out.append(f'<line class="chart-axis" x1="0" x2="{width}" y1="{height - 0.5}" y2="{height - 0.5}" '
-               f'stroke="currentColor" stroke-width="1"/></svg>')
-    return Markup("".join(out))
+        bars.append(Bar(_num(x), _num(top + plot_h - h), _num(bar), _num(h), _tip(p, unit)))
+    return SmallChart(ident=clean_text(ident), title=clean_text(title), desc=clean_text(desc), width=_num(width),
+                      height=_num(height), baseline=_num(height - 0.5), bars=tuple(bars))
+
+
+def _tip(period: Period, unit: str) -> str:
+    return clean_text(f"{period_label(period.start, unit)}: {_entries_text(period.count)}")
+
+
+def _svg(ctx, template: str, chart: Chart | SmallChart) -> Markup:
+    """A chart drawn by its template, to be written into timeline.html as it is: the template escaped every value."""
+    return Markup(ctx.template(template, chart=chart).decode("utf-8"))
 
 
 def _busiest(items: list[Period], unit: str) -> str:
@@ -242,8 +296,9 @@ def _busiest(items: list[Period], unit: str) -> str:
     return f"busiest {UNIT_NOUN[unit]}: {period_label(top.start, unit)}, with {_entries_text(top.count)}"
 
 
-def timeline(views) -> dict:
+def timeline(ctx) -> dict:
     """Everything timeline.html shows: the chart, its table and the small multiples."""
+    views = ctx.views
     site = views.site
     listed = site.listed  # as the archive pages count them (drafts too, in a --drafts preview)
     if not listed:
@@ -256,8 +311,8 @@ def timeline(views) -> dict:
     span = f"{period_label(items[0].start, unit)} to {period_label(items[-1].start, unit)}" if len(items) > 1 \
         else period_label(items[0].start, unit)
     title = f"Entries per {noun}, {span}" if len(items) > 1 else f"Entries, {span}"
-    summary = f"{_entries_text(len(listed))} from {_long_date(first)} to {_long_date(last)}; {_busiest(items, unit)}."
-    chart = chart_svg(views, items, unit, title, summary, "timeline-chart")
+    summary = f"{_entries_text(len(listed))} from {long_date(first)} to {long_date(last)}; {_busiest(items, unit)}."
+    chart = _svg(ctx, "_chart.svg", chart_view(views, items, unit, title, summary, "timeline-chart"))
     rows = [{"label": period_label(p.start, unit), "count": p.count,
              "url": views.url(f"archive/{p.link[0]}/{p.link[1]:02d}/") if p.link else ""} for p in items]
     groups = []
@@ -276,7 +331,7 @@ def timeline(views) -> dict:
             multiples.append({
                 "title": term.title, "lang": term.lang, "url": views.url(term.path), "count": len(term.entries),
                 "count_text": _entries_text(len(term.entries)),
-                "svg": small_svg(ps, unit, ceiling, term_title, desc, ident),
+                "svg": _svg(ctx, "_small_chart.svg", small_chart_view(ps, unit, ceiling, term_title, desc, ident)),
                 "feeds": views.feed_links(term.path),
                 "rows": [{"label": period_label(p.start, unit), "count": p.count} for p in ps if p.count],
             })
@@ -291,5 +346,5 @@ def _timeline_page(ctx) -> bytes:
     views = ctx.views
     return ctx.page("timeline.html", "timeline/", "Timeline",
                     description="The campaign over time: entries per day, week or month, by region and by sector.",
-                    timeline=timeline(views), archive_url=views.url("archive/"), data_url=views.url("data/"))
+                    timeline=timeline(ctx), archive_url=views.url("archive/"), data_url=views.url("data/"))
 

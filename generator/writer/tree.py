@@ -1,4 +1,4 @@
-"""Stage 6, write: the new site is written beside the output folder and swapped in whole.
+"""The new tree: the site is written beside the output folder and swapped in whole.
 
 A failed or interrupted build leaves the last good output untouched, and files
 of entries that are gone do not linger (the new tree holds only this build's
@@ -8,6 +8,10 @@ The new tree gets the user's umask (0755 folders, 0644 files by default), so a
 web server running as another user, or an `rsync -a` deploy, can read it. A
 write that fails (a full disk, a read-only folder) is one error naming the file
 as it would be in the output folder, never the temporary folder.
+
+Every file of the new tree is written by `write_file` (rendered pages, in the
+render workers, and the files handed to the write stage) or hard-linked from
+the last output (`OutputTree.link_unchanged`); nothing else writes in it.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from .errors import BuildFailed, Code, SourceError
+from ..errors import BuildFailed, Code, SourceError
 
 MARKER = ".chorus-output"
 """An empty file in every built site: we only ever replace a folder that we built."""
@@ -68,6 +73,8 @@ class OutputTree:
         self.replaced: Path | None = None
         """The folder holding the last output once commit() moved it away; discard() deletes it."""
         self.root = _new_folder(target.parent, f".{target.name}.tmp-")
+        self.dirs: set[str] = set()
+        """Folders of the new tree this process made (the render workers keep their own)."""
         try:
             (self.root / MARKER).write_bytes(b"")
             # mkdir and open applied the umask (and any default ACL): the tree's own folder and its
@@ -107,33 +114,26 @@ class OutputTree:
 
     def link_unchanged(self, paths: list[str]) -> None:
         """Unchanged files join the new tree as hard links: nothing is copied or rewritten."""
-        made: set[str] = set()
         for rel in paths:
             try:
-                parent = rel.rpartition("/")[0]
-                if parent and parent not in made:
-                    (self.root / parent).mkdir(parents=True, exist_ok=True)
-                    made.add(parent)
+                _make_parent(self.root, rel, self.dirs)
                 os.link(self.target / rel, self.root / rel)
             except OSError as exc:
                 raise WriteFailed.of(rel, exc) from None
 
-    def records(self, outcomes, new: bool = True) -> dict:
-        """The manifest of the outcomes' files, read from the new tree (or, new=False, from the output folder).
+    def write(self, rel: str, data: bytes) -> None:
+        """Write one file of the new tree (see write_file)."""
+        write_file(self.root, rel, data, self.dirs)
 
-        A folder's rename keeps its files' inodes and mtimes: records read from the new
-        tree before the swap hold for the output folder after it.
-        """
-        from .cache import Record
-        base = self.root if new else self.target
-        records = {}
-        for outcome in sorted(outcomes, key=lambda o: o.path):
-            try:
-                st = os.stat(base / outcome.path)
-            except OSError as exc:
-                raise WriteFailed.of(outcome.path, exc) from None
-            records[outcome.path] = Record(outcome.fingerprint, outcome.sha, st.st_size, st.st_mtime_ns, st.st_ino)
-        return records
+    @contextmanager
+    def staging(self) -> Iterator[Path]:
+        """An empty folder beside the new tree, never inside it nor in the output folder, for a tool that
+        writes files of its own (Pagefind); removed afterwards, and by the next build if this one is killed."""
+        folder = _new_folder(self.target.parent, f".{self.target.name}.tmp-")
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def commit(self) -> None:
         """Swap the new tree in: rename the old away and the new in (discard() then deletes the old)."""
@@ -160,6 +160,26 @@ class OutputTree:
                 pass
             _remove(self.replaced)
             self.replaced = None
+
+
+def write_file(root: Path, rel: str, data: bytes, dirs: set[str]) -> None:
+    """Write one file of the new tree at `root`, making its folder unless `dirs` says it was made.
+
+    A failure names `rel` (raised as WriteFailed, which pickles, so a render worker's failure is reported
+    by the parent against the output folder, never the temporary folder).
+    """
+    try:
+        _make_parent(root, rel, dirs)
+        (root / rel).write_bytes(data)
+    except OSError as exc:
+        raise WriteFailed.of(rel, exc) from None
+
+
+def _make_parent(root: Path, rel: str, dirs: set[str]) -> None:
+    parent = rel.rpartition("/")[0]
+    if parent and parent not in dirs:
+        (root / parent).mkdir(parents=True, exist_ok=True)
+        dirs.add(parent)
 
 
 def _put_back(old: Path, target: Path) -> None:

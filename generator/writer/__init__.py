@@ -1,0 +1,169 @@
+"""Stage 6, write: the one way files reach the output folder.
+
+A build writes a new tree beside the output folder and swaps it in whole
+(tree.py), and keeps a manifest of what it wrote (manifest.py). `WriteStage`
+is that stage for one build, in this order:
+
+1. the render workers write each changed page into the new tree with
+   `write_file` (generator/parallel.py), and report an `Outcome` per route;
+2. `changed` says whether anything differs from the last output; if nothing
+   does, `keep` leaves the output folder exactly as it is (a build with no
+   change writes nothing);
+3. otherwise unchanged pages join the new tree as hard links
+   (`link_unchanged`), and files made from the finished pages (the search
+   index) are handed in (`add_files`): each keeps its old file when its bytes
+   are the same, else is written;
+4. `publish` makes the manifest, runs the gate (the privacy gate, the last
+   step before the swap), swaps the tree in and installs the manifest.
+
+Every failure to write is one error naming the file as it would be in the
+output folder (Code.OUTPUT), and a build that fails anywhere leaves the output
+folder and its manifest as they were.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from ..cache import digest
+from ..errors import BuildFailed
+from .manifest import Manifest, Outcome, Record
+from .tree import MARKER, OutputTree, WriteFailed, check_target, locked, output_error, write_file
+
+__all__ = ("MARKER", "Gate", "Manifest", "Outcome", "OutputTree", "Record", "WriteFailed", "WriteStage",
+           "check_target", "locked", "output_error", "write_file", "writing")
+
+
+class Gate(Protocol):
+    """The last check before the swap: it may refuse any path or byte about to be published."""
+
+    def check(self, root: Path, paths: list[str], written: set[str]) -> None:
+        """Raise BuildFailed if a file of `paths` under `root` must not be published; `written` are the
+        files whose bytes are new in this build."""
+
+    def passed(self) -> None:
+        """Called once the checked files are published."""
+
+
+class WriteStage:
+    """The write stage of one build: the new tree, the last output's manifest, and what becomes of each file."""
+
+    def __init__(self, site_dir: Path, out_dir: Path, use_cache: bool):
+        self.out_dir = out_dir
+        self.manifest = Manifest(site_dir, out_dir) if use_cache else None
+        self.tree = OutputTree(out_dir)
+        self.root = self.tree.root
+        """The new tree, where the render workers write."""
+        self.old: dict[str, Record] = self.manifest.load(out_dir, self.tree.file_mode) if self.manifest else {}
+        """The last output's files that are still as it left them."""
+
+    def changed(self, outcomes: list[Outcome], derived: str | None = None) -> bool:
+        """Whether the output folder must be replaced: some file's bytes are new, a file came or went, or the
+        folder is not exactly what the last build left (a file edited by hand, a stray file, another mode).
+
+        `derived` is the folder of files made from the rendered ones (the search index): when no rendered
+        file changed, the last output's files there are still right.
+        """
+        expected = {o.path for o in outcomes} | {o.path for o in self.kept(derived)}
+        return any(o.written for o in outcomes) or set(self.old) != expected or not self.tree.matches(self.old)
+
+    def kept(self, folder: str | None) -> list[Outcome]:
+        """The last output's files under `folder`, kept as they are."""
+        if folder is None:
+            return []
+        return [Outcome(path, record.fingerprint, record.sha, False, 0, record.inputs)
+                for path, record in self.old.items() if path.startswith(folder + "/")]
+
+    def link_unchanged(self, outcomes: list[Outcome]) -> None:
+        """The files the renderers did not write join the new tree as hard links to the last output's."""
+        self.tree.link_unchanged([o.path for o in outcomes if not o.written])
+
+    def staging(self) -> AbstractContextManager[Path]:
+        """A folder for a tool that writes files of its own (Pagefind), beside the new tree; removed afterwards."""
+        return self.tree.staging()
+
+    def add_files(self, files: dict[str, bytes | Path]) -> list[Outcome]:
+        """Files made outside the renderers (the search index), by path in the site: their bytes, or a file
+        to read them from. Each keeps the last output's file (a hard link) when its bytes are the same, else
+        is written into the new tree."""
+        outcomes = []
+        for rel, source in sorted(files.items()):
+            data = source if isinstance(source, bytes) else _read(rel, source)
+            sha = digest(data)
+            previous = self.old.get(rel)
+            if previous is not None and previous.sha == sha:
+                self.tree.link_unchanged([rel])
+                outcomes.append(Outcome(rel, "", sha, False))
+            else:
+                self.tree.write(rel, data)
+                outcomes.append(Outcome(rel, "", sha, True, len(data)))
+        return outcomes
+
+    def publish(self, outcomes: list[Outcome], gate: Gate) -> tuple[int, int]:
+        """Swap the new tree in, once the gate passed it; returns the number of files written and their bytes."""
+        written = [o for o in outcomes if o.written]
+        if self.manifest is not None:
+            # Inodes and mtimes survive the rename: the manifest is made from the new tree, before the swap.
+            self.manifest.prepare(_records(self.root, outcomes))
+        # Every byte of the new tree is final here: the gate is the last step before the swap.
+        gate.check(self.root, [o.path for o in outcomes], {o.path for o in written})
+        self.tree.commit()
+        gate.passed()
+        if self.manifest is not None:
+            self.manifest.install()
+        return len(written), sum(o.size for o in written)
+
+    def keep(self, outcomes: list[Outcome], gate: Gate) -> tuple[int, int]:
+        """Nothing changed: the output folder stays as it is, and the new tree is dropped. The gate sees the
+        published files again (it rescans them only if what it looks for changed); returns (0, 0) written."""
+        gate.check(self.out_dir, [o.path for o in outcomes], set())
+        gate.passed()
+        if self.manifest is not None:
+            self.manifest.prepare(_records(self.out_dir, outcomes))
+            self.manifest.install()
+        return 0, 0
+
+    def close(self) -> None:
+        """Remove what was not published: the new tree (or the tree it replaced) and an uninstalled manifest."""
+        if self.manifest is not None:
+            self.manifest.discard()
+        self.tree.discard()
+
+
+@contextmanager
+def writing(site_dir: Path, out_dir: Path, use_cache: bool) -> Iterator[WriteStage]:
+    """The write stage of a build into `out_dir` (held under `locked`); a failure to write, here or in a
+    render worker, is raised as BuildFailed naming the file in the output folder."""
+    try:
+        stage = WriteStage(site_dir, out_dir, use_cache)
+    except WriteFailed as failed:
+        raise BuildFailed([output_error(out_dir, failed)]) from None
+    try:
+        yield stage
+    except WriteFailed as failed:
+        raise BuildFailed([output_error(out_dir, failed)]) from None
+    finally:
+        stage.close()
+
+
+def _read(rel: str, path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise WriteFailed.of(rel, exc) from None
+
+
+def _records(base: Path, outcomes: list[Outcome]) -> dict[str, Record]:
+    """The manifest of the outcomes' files, with the stat each has under `base`."""
+    records = {}
+    for outcome in sorted(outcomes, key=lambda o: o.path):
+        try:
+            st = os.stat(base / outcome.path)
+        except OSError as exc:
+            raise WriteFailed.of(outcome.path, exc) from None
+        records[outcome.path] = Record(outcome.fingerprint, outcome.sha, st.st_size, st.st_mtime_ns, st.st_ino,
+                                       outcome.inputs)
+    return records
