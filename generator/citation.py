@@ -17,6 +17,7 @@ from .kinds import KINDS
 from .platforms import PLATFORM_NAMES
 from .schema import When
 from .urls import entry_id
+from .viewmodels import Citation
 
 CITABLE = tuple(kind.name for kind in KINDS if kind.citable)
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -100,7 +101,7 @@ def reference(views, entry: Entry) -> Reference:
     section_slug = permanent[len(config.base_url):].strip("/").rsplit("/", 1)[-1] or entry.slug
     if entry.kind == "thread":
         author = views.person(meta.author)  # never the handle of a private person
-        creators = (author["name"],)
+        creators = (author.name,)
         editors = tuple(a.name for a in meta.authors)
         genre = f"Thread on {PLATFORM_NAMES.get(meta.platform, meta.platform)}"
     else:
@@ -128,21 +129,21 @@ def reference(views, entry: Entry) -> Reference:
     )
 
 
-def citation(views, entry) -> dict | None:
+def citation(views, entry) -> Citation | None:
     """The citation block of an entry page: articles, takes and threads; never pages or withdrawn entries."""
     if not citable(entry):
         return None
     ref = reference(views, entry)
-    return {
-        "style": "Chicago",
-        "text": chicago(ref),
-        "bibtex": bibtex(ref),
-        "key": ref.key,
-        "url": ref.url,
-        "csl_url": views.url(views.site.urls[entry.path] + "cite.json"),
-        "csl_type": CSL_MEDIA_TYPE,
-        "data_url": views.url("data/"),
-    }
+    return Citation(
+        style="Chicago",
+        text=chicago(ref),
+        bibtex=bibtex(ref),
+        key=ref.key,
+        url=ref.url,
+        csl_url=views.url(views.site.urls[entry.path] + "cite.json"),
+        csl_type=CSL_MEDIA_TYPE,
+        data_url=views.url("data/"),
+    )
 
 
 # -- Chicago-like plain text (notes and bibliography, bibliography entry of a web page) --

@@ -12,7 +12,9 @@ where WHAT is one of (ROOT is `site.yaml`, `front matter` or `post block`):
 - `ROOT keys`, `ROOT keys of PATH`: a table of every key, or of every key under PATH;
 - `ROOT top-level keys`: a table of the keys of the record itself (for front matter, with the kinds
   that take each);
-- `ROOT key PATH [PATH...]`: a key's type, default and doc as a sentence, to open its section.
+- `ROOT key PATH [PATH...]`: a key's type, default and doc as a sentence, to open its section;
+- `template values MODEL [as PREFIX]`: in docs/templates.md, the table of a view model's values
+  (generator/viewdocs.py).
 
 `update` rewrites those parts; tests/test_docs.py fails when a doc differs from what it writes.
 `chorus new` (generator/scaffold.py) reads the same walk.
@@ -26,7 +28,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import schema
+from . import schema, viewdocs
 from .config import SiteConfig
 from .entries import PAGE_UNUSED, FrontMatter, PostBlock
 from .kinds import KINDS
@@ -370,8 +372,11 @@ class Section:
         return table(found, relative, kinds=self.root is FrontMatter and self.form == "top-level keys")
 
 
-def section(what: str) -> Section:
+def section(what: str) -> Section | viewdocs.ValuesSection:
     """The section a marker's WHAT names (see the module's doc); ValueError if none."""
+    values = viewdocs.section(what)
+    if values is not None:
+        return values
     for name, root in ROOTS.items():
         if not what.startswith(name + " "):
             continue

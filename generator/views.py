@@ -1,8 +1,8 @@
-"""View models: the plain values templates receive, never internal objects.
+"""Views: builds the values templates receive (viewmodels.py), never internal objects.
 
 Templates can be replaced by editors (layouts/), so what they see is a stable,
-documented surface (docs/templates.md): dictionaries of strings, numbers,
-lists and Markup for HTML we made safe ourselves.
+documented surface (docs/templates.md, written from viewmodels.py): frozen
+dataclasses of strings, numbers, lists and Markup for HTML we made safe ourselves.
 """
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
+from . import viewmodels as vm
+
 from .embeds import PLACEHOLDER_RE
 from .markup import MarkedElement, resolve_marked
 from .entries import Entry, Post
 from .schema import When
 from .citation import citation
 from .platforms import PLATFORM_NAMES
-from .kinds import FEED_FORMATS, KIND, LISTED_KINDS, TAXONOMIES, TAXONOMY
-from .site import UNPUBLISHED, WITHDRAWN, Listing, Site, Term
+from .kinds import FEED_FORMATS, KIND, LISTED_KINDS, TAXONOMIES
+from .site import UNPUBLISHED, WITHDRAWN, Intersection, Listing, Site, Term
 from .urls import page_path, slugify
 
 STATUS_TEXT = {
@@ -52,91 +54,96 @@ class Views:
     def absolute(self, rel: str) -> str:
         return self.config.base_url + rel
 
-    def when(self, value: When | None) -> dict | None:
+    def when(self, value: When | None) -> vm.Date | None:
         if value is None:
             return None
         at = value.at.astimezone(self.config.tz)
         text = f"{at.day} {at:%B %Y}"
         if value.has_time:
             text += f", {at:%H:%M} {at.tzname()}"
-            return {"iso": at.isoformat(), "text": text}
-        return {"iso": at.date().isoformat(), "text": text}
+            return vm.Date(at.isoformat(), text)
+        return vm.Date(at.date().isoformat(), text)
 
     # ---- the frame every page shares ----
 
     def common(self, rel: str, title: str, lang: str = "", description: str = "", noindex: bool = False,
-               feeds: str | None = None, structured: dict | None = None, og_type: str = "website") -> dict:
+               feeds: str | None = None, structured: dict | None = None,
+               og_type: str = "website") -> dict[str, vm.Site | vm.Page]:
+        """The variables every page receives, `site` and `page`, by name."""
         config = self.config
         if structured is None and feeds is not None and not noindex:
             structured = {"@context": "https://schema.org", "@type": "CollectionPage", "name": title,
                           "url": self.absolute(rel), "isPartOf": self.website()}
-        nav = [{"title": kind.title, "url": self.url(f"{kind.section}/")} for kind in LISTED_KINDS]
-        nav += [{"title": config.taxonomies.of(t.name).title, "url": self.url(f"{t.name}/")} for t in TAXONOMIES]
-        nav += [{"title": "Archive", "url": self.url("archive/")}, {"title": "Timeline", "url": self.url("timeline/")}]
+        nav = [vm.Link(kind.title, self.url(f"{kind.section}/")) for kind in LISTED_KINDS]
+        nav += [vm.Link(config.taxonomies.of(t.name).title, self.url(f"{t.name}/")) for t in TAXONOMIES]
+        nav += [vm.Link("Archive", self.url("archive/")), vm.Link("Timeline", self.url("timeline/"))]
         if config.search:
-            nav.append({"title": "Search", "url": self.url("search/")})
-        return {
-            "site": {
-                "title": config.title,
-                "description": config.description,
-                "lang": config.language,
-                "home_url": self.url(""),
-                "nav": nav,
-                "pages": [{"title": self.title(p), "url": self.url(self.site.urls[p.path])} for p in self.site.pages]
-                + [{"title": "Open data", "url": self.url("data/")}],
-                "stylesheet": self.url("style.css"),
-            },
-            "page": {
-                "title": title,
-                "lang": lang or config.language,
-                "url": self.url(rel),
-                "canonical": self.absolute(rel),
-                "description": description or config.description,
-                "noindex": noindex,
-                "feeds": self.feed_links(feeds) if feeds is not None else [],
-                "og_type": og_type,
-                "jsonld": structured,
-                "search": config.search,
-            },
-        }
+            nav.append(vm.Link("Search", self.url("search/")))
+        site = vm.Site(
+            title=config.title,
+            description=config.description,
+            lang=config.language,
+            home_url=self.url(""),
+            nav=nav,
+            pages=[vm.Link(self.title(p), self.url(self.site.urls[p.path])) for p in self.site.pages]
+            + [vm.Link("Open data", self.url("data/"))],
+            stylesheet=self.url("style.css"),
+        )
+        page = vm.Page(
+            title=title,
+            lang=lang or config.language,
+            url=self.url(rel),
+            canonical=self.absolute(rel),
+            description=description or config.description,
+            noindex=noindex,
+            feeds=self.feed_links(feeds) if feeds is not None else [],
+            og_type=og_type,
+            jsonld=structured,
+            search=config.search,
+        )
+        return {"site": site, "page": page}
 
     def website(self) -> dict:
         return {"@type": "WebSite", "name": self.config.title, "url": self.config.base_url}
 
-    def structured(self, entry: Entry, view: dict) -> dict:
+    def structured(self, entry: Entry, view: vm.Entry) -> dict:
         """schema.org JSON-LD of an entry page (escaped for the script tag by the template's tojson)."""
         meta = entry.meta
         data = {
             "@context": "https://schema.org",
             "@type": KIND[entry.kind].schema_type,
-            "headline": view["title"],
+            "headline": view.title,
             "url": self.absolute(self.site.urls[entry.path]),
-            "datePublished": view["date"]["iso"],
+            "datePublished": view.date.iso,
             "inLanguage": meta.lang or self.config.language,
             "isPartOf": self.website(),
             "publisher": {"@type": "Organization", "name": self.config.title},
         }
-        if view["summary"]:
-            data["description"] = view["summary"]
-        if view["updated"]:
-            data["dateModified"] = view["updated"]["iso"]
-        people = [a["name"] for a in view["authors"]] or ([view["thread"]["author"]["name"]] if view["thread"] else [])
+        if view.summary:
+            data["description"] = view.summary
+        if view.updated:
+            data["dateModified"] = view.updated.iso
+        people = [a.name for a in view.authors] or ([view.thread.author.name] if view.thread else [])
         if people:
             data["author"] = [{"@type": "Person", "name": name} for name in people]
-        keywords = [t["title"] for group in view["terms"] for t in group["terms"]]
+        keywords = [t.title for group in view.terms for t in group.terms]
         if keywords:
             data["keywords"] = keywords
         if meta.source and meta.source.url:
             data["isBasedOn"] = meta.source.url
         return data
 
-    def feed_links(self, listing_rel: str) -> list[dict]:
-        return [{"title": f.label, "type": f.mime, "url": self.url(listing_rel + f.file)} for f in FEED_FORMATS]
+    def feed_links(self, listing_rel: str) -> list[vm.FeedLink]:
+        return [vm.FeedLink(f.label, f.mime, self.url(listing_rel + f.file)) for f in FEED_FORMATS]
 
     # ---- entries ----
 
-    def card(self, entry: Entry) -> dict:
+    def card(self, entry: Entry) -> vm.Card:
         """An entry as listings show it."""
+        return vm.Card(**self._card_fields(entry))
+
+    def _card_fields(self, entry: Entry) -> dict:
+        """The fields of a card, which an entry's page view shares."""
         self.record("entry", entry.path)
         meta = entry.meta
         return {
@@ -169,53 +176,60 @@ class Views:
         self.record("entry", entry.path)
         return self.redact(entry.meta.title)
 
-    def authors(self, entry: Entry) -> list[dict]:
-        return [{"name": a.name, "url": a.url} for a in entry.meta.authors]
+    def authors(self, entry: Entry) -> list[vm.Author]:
+        return [vm.Author(a.name, a.url) for a in entry.meta.authors]
 
-    def terms_of(self, entry: Entry) -> list[dict]:
+    def terms_of(self, entry: Entry) -> list[vm.TermGroup]:
         groups = []
         for taxonomy, label in (("regions", "Regions"), ("sectors", "Sectors"), ("tags", "Tags")):
             if taxonomy == "tags":
                 # Shown as first written in the oldest entry, on every page.
-                items = [{"title": self.tag_title(t), "url": self.url(f"tags/{t.key}/")} for t in entry.meta.tags]
+                items = [vm.Link(self.tag_title(t), self.url(f"tags/{t.key}/")) for t in entry.meta.tags]
             else:
                 vocabulary = self.config.taxonomies.of(taxonomy)
-                items = [{"title": vocabulary.term(s).title, "url": self.url(f"{taxonomy}/{s}/")}
+                items = [vm.Link(vocabulary.term(s).title, self.url(f"{taxonomy}/{s}/"))
                          for s in getattr(entry.meta, taxonomy)]
             if items:
-                groups.append({"name": taxonomy, "title": label, "terms": items})
+                groups.append(vm.TermGroup(taxonomy, label, items))
         return groups
 
-    def entry(self, entry: Entry) -> dict:
+    def entry(self, entry: Entry) -> vm.Entry:
         meta = entry.meta
-        view = self.card(entry)
+        card = self._card_fields(entry)
         self.record("responses", entry.path)
-        links = [{"title": self.title(e), "url": self.url(self.site.urls[e.path]), "kind_label": KIND[e.kind].label}
+        links = [vm.Response(self.title(e), self.url(self.site.urls[e.path]), KIND[e.kind].label)
                  for e in self.site.responds_to.get(entry.path, [])]
         # A withdrawn entry's title may name a person: only say that it was withdrawn.
-        links += [{"title": "an entry since withdrawn", "url": "", "kind_label": ""}] * \
-            self.site.withdrawn_responses.get(entry.path, 0)
+        links += [vm.Response("an entry since withdrawn", "", "")] * self.site.withdrawn_responses.get(entry.path, 0)
         responses = [self.card(e) for e in self.site.responses.get(entry.path, [])]
-        view.update({
-            "updated": self.when(meta.updated),
-            "body_parts": self.body_parts(entry),
-            "terms": self.terms_of(entry),
-            "responds_to": links,
-            "responses": responses,
-            "source": self.source(entry),
-            "thread": self.thread(entry) if entry.kind == "thread" else None,
-            "cite": self.citation(entry),
+        return vm.Entry(
+            **card,
+            updated=self.when(meta.updated),
+            body_parts=self.body_parts(entry),
+            terms=self.terms_of(entry),
+            responds_to=links,
+            responses=responses,
+            source=self.source(entry),
+            thread=self.thread(entry) if entry.kind == "thread" else None,
+            cite=self.citation(entry),
             # Search indexes what visitors may find: never a draft (shown only with --drafts).
-            "searchable": self.config.search and not meta.draft,
+            searchable=self.config.search and not meta.draft,
             # What the search page filters on. Pagefind's own filters are left aside: their index files
             # come out in a different order at every run, and a build must be byte-identical.
-            "search_meta": [("kind", entry.kind), ("year", str(meta.date.at.year)),
-                            ("regions", "|".join(meta.regions)), ("sectors", "|".join(meta.sectors)),
-                            ("date", self.when(meta.date)["text"])],
-        })
-        return view
+            search_meta=[("kind", entry.kind), ("year", str(meta.date.at.year)),
+                         ("regions", "|".join(meta.regions)), ("sectors", "|".join(meta.sectors)),
+                         ("date", self.when(meta.date).text)],
+        )
 
-    def citation(self, entry: Entry) -> dict | None:
+    def notice(self, entry: Entry) -> vm.Notice:
+        """All a withdrawn entry's page and feed items show: a title can name a person."""
+        withdrawal = entry.meta.withdrawn
+        return vm.Notice(self.when(withdrawal.date), withdrawal.reason)
+
+    def alias_target(self, rel: str) -> vm.AliasTarget:
+        return vm.AliasTarget(self.url(rel), self.absolute(rel))
+
+    def citation(self, entry: Entry) -> vm.Citation | None:
         """How to cite the entry (see generator/citation.py)."""
         self.record("entry", entry.path)
         return citation(self, entry)
@@ -241,12 +255,12 @@ class Views:
 
         return resolve_marked(entry.body_html, resolve)
 
-    def source(self, entry: Entry) -> dict | None:
+    def source(self, entry: Entry) -> vm.Source | None:
         source = entry.meta.source
         if source is None:
             return None
-        return {"title": source.title, "publisher": source.publisher, "url": source.url,
-                "archived_url": source.archived_url, "published": self.when(source.published)}
+        return vm.Source(source.title, source.publisher, source.url, source.archived_url,
+                         self.when(source.published))
 
     def parts_note(self, entry: Entry) -> str:
         meta = entry.meta
@@ -255,7 +269,7 @@ class Views:
             return f"{count} of {meta.parts_total} parts"
         return f"{count} post" + ("" if count == 1 else "s")
 
-    def thread(self, entry: Entry) -> dict:
+    def thread(self, entry: Entry) -> vm.Thread:
         meta = entry.meta
         author = self.person(meta.author)
         posts = [self.post(p, meta.platform, author, meta.parts_total) for p in meta.posts]
@@ -263,39 +277,38 @@ class Views:
         if meta.parts_total:
             captured = {p.n for p in meta.posts if p.n}
             missing = [n for n in range(1, meta.parts_total + 1) if n not in captured]
-        return {
-            "title": self.title(entry),
-            "url": self.url(self.site.urls[entry.path]) if entry.path in self.site.urls else "",
-            "platform": PLATFORM_NAMES[meta.platform],
-            "author": author,
-            "parts_total": meta.parts_total,
-            "posts": posts,
-            "missing": missing,
-            "missing_text": _missing_text(missing, meta.parts_total),
-            "items": _with_gaps(posts, meta.parts_total),
-        }
+        return vm.Thread(
+            title=self.title(entry),
+            url=self.url(self.site.urls[entry.path]) if entry.path in self.site.urls else "",
+            platform=PLATFORM_NAMES[meta.platform],
+            author=author,
+            parts_total=meta.parts_total,
+            posts=posts,
+            missing=missing,
+            missing_text=_missing_text(missing, meta.parts_total),
+            items=_with_gaps(posts, meta.parts_total),
+        )
 
-    def person(self, person) -> dict:
+    def person(self, person) -> vm.Person:
         """A platform author; a private person's handle and profile URL never leave this method."""
         private = self.site.privacy.is_private(person)
-        return {"name": person.name, "handle": "" if private else person.handle,
-                "url": "" if private else person.url, "private": private}
+        return vm.Person(person.name, "" if private else person.handle, "" if private else person.url, private)
 
-    def post(self, post: Post, platform: str, author: dict, parts_total: int | None = None) -> dict:
-        return {
-            "n": post.n,
-            "position": f"{post.n}/{parts_total}" if post.n and parts_total else (str(post.n) if post.n else ""),
-            "platform": PLATFORM_NAMES[platform],
-            "author": author,
-            "text": self.post_text(post.text, platform),
-            "date": self.when(post.date),
+    def post(self, post: Post, platform: str, author: vm.Person, parts_total: int | None = None) -> vm.Post:
+        return vm.Post(
+            n=post.n,
+            position=f"{post.n}/{parts_total}" if post.n and parts_total else (str(post.n) if post.n else ""),
+            platform=PLATFORM_NAMES[platform],
+            author=author,
+            text=self.post_text(post.text, platform),
+            date=self.when(post.date),
             # On most platforms a post's URL carries its author's handle.
-            "url": "" if author["private"] else post.url,
-            "lang": post.lang,
-            "status": post.status,
-            "status_text": STATUS_TEXT[post.status],
-            "media": [{"src": m.src, "alt": self.redact(m.alt, platform)} for m in post.media],
-        }
+            url="" if author.private else post.url,
+            lang=post.lang,
+            status=post.status,
+            status_text=STATUS_TEXT[post.status],
+            media=[vm.Image(m.src, self.redact(m.alt, platform)) for m in post.media],
+        )
 
     def redact(self, text: str, platform: str = "") -> str:
         """Every @mention of a private person replaced by the name the editor gave (see privacy.py)."""
@@ -331,7 +344,7 @@ class Views:
         profile = _profile_url(platform, handle)
         return Markup('<a href="{}" rel="nofollow">{}</a>').format(profile, mention) if profile else escape(mention)
 
-    def body_parts(self, entry: Entry) -> list[dict]:
+    def body_parts(self, entry: Entry) -> list[vm.BodyPart]:
         """The body as HTML pieces with the embedded posts and threads between them."""
         body = self.site.privacy.redact_html(self.resolve_links(entry))
         parts = []
@@ -339,52 +352,55 @@ class Views:
         for index, piece in enumerate(pieces):
             if index % 2 == 0:
                 if piece.strip():
-                    parts.append({"kind": "html", "html": Markup(piece)})
+                    parts.append(vm.BodyPart("html", html=Markup(piece)))
                 continue
             if int(piece) >= len(entry.embeds):
                 continue  # no content can forge a marker (see embeds.py); never an IndexError all the same
             embed = entry.embeds[int(piece)]
             if embed.kind == "post":
                 block = embed.post
-                parts.append({"kind": "post", "post": self.post(block, block.platform, self.person(block.author))})
+                parts.append(vm.BodyPart("post", post=self.post(block, block.platform, self.person(block.author))))
             else:
                 parts.append(self.embedded_thread(embed.slug))
         return parts
 
-    def embedded_thread(self, slug: str) -> dict:
+    def embedded_thread(self, slug: str) -> vm.BodyPart:
         self.record("thread", slug)
         thread = self.site.threads[slug]
         if thread.meta.withdrawn:
-            return {"kind": "withdrawn", "text": "An archived thread embedded here has been withdrawn."}
+            return vm.BodyPart("withdrawn", text="An archived thread embedded here has been withdrawn.")
         if thread.path not in self.site.urls:
-            return {"kind": "unavailable", "text": "An archived thread embedded here is not published."}
-        return {"kind": "thread", "thread": self.thread(thread)}
+            return vm.BodyPart("unavailable", text="An archived thread embedded here is not published.")
+        return vm.BodyPart("thread", thread=self.thread(thread))
 
     # ---- listings ----
 
-    def listing(self, listing: Listing, number: int, heading: str, kicker: str = "") -> dict:
+    def listing(self, listing: Listing, number: int, heading: str, kicker: str = "",
+                term: Term | Intersection | None = None) -> vm.Listing:
+        """Page `number` of a listing; `term` is the term or region x sector pair it lists, if any."""
         self.record("listing", listing.path, str(number))
         per_page = self.config.pagination
         total = max(1, -(-len(listing.entries) // per_page))
         chunk = listing.entries[(number - 1) * per_page: number * per_page]
-        return {
-            "heading": heading,
-            "kicker": kicker,
-            "count": len(listing.entries),
-            "entries": [self.card(e) for e in chunk],
-            "related": None,
-            "lang": "",
-            "pagination": {
-                "current": number,
-                "total": total,
-                "prev_url": self.url(page_path(listing.path, number - 1)) if number > 1 else "",
-                "next_url": self.url(page_path(listing.path, number + 1)) if number < total else "",
-                "pages": [{"number": n, "url": self.url(page_path(listing.path, n)) if n else "",
-                           "current": n == number} for n in _page_window(number, total)],
-            },
-        }
+        entries = [self.card(e) for e in chunk]
+        return vm.Listing(
+            heading=heading,
+            kicker=kicker,
+            count=len(listing.entries),
+            entries=entries,
+            related=self.related(term),
+            lang=getattr(term, "lang", ""),  # the term's title only: the entries are in their own languages
+            pagination=vm.Pagination(
+                current=number,
+                total=total,
+                prev_url=self.url(page_path(listing.path, number - 1)) if number > 1 else "",
+                next_url=self.url(page_path(listing.path, number + 1)) if number < total else "",
+                pages=[vm.PageLink(n, self.url(page_path(listing.path, n)) if n else "", n == number)
+                       for n in _page_window(number, total)],
+            ),
+        )
 
-    def related(self, term) -> dict | None:
+    def related(self, term) -> vm.Related | None:
         """Region x sector listings next to a region's or sector's own list, each with its feeds."""
         if not isinstance(term, Term) or term.taxonomy not in ("regions", "sectors"):
             return None
@@ -397,31 +413,29 @@ class Views:
             heading, label = f"{term.title} by region", (lambda p: p.region.title)
         if not pairs:
             return None
-        return {"heading": heading,
-                "items": [{"title": label(p), "url": self.url(p.path), "count": len(p.entries),
-                           "feeds": self.feed_links(p.path)} for p in pairs]}
+        return vm.Related(heading, [vm.RelatedItem(label(p), self.url(p.path), len(p.entries),
+                                                   self.feed_links(p.path)) for p in pairs])
 
-    def term_list(self, taxonomy: str) -> list[dict]:
+    def term_list(self, taxonomy: str) -> list[vm.Term]:
         self.record("terms", taxonomy)
-        return [{"title": t.title, "url": self.url(t.path), "count": len(t.entries), "lang": t.lang}
-                for t in self.site.terms[taxonomy]]
+        return [vm.Term(t.title, self.url(t.path), len(t.entries), t.lang) for t in self.site.terms[taxonomy]]
 
-    def term_of(self, term: Term) -> dict:
-        return {"taxonomy": term.taxonomy, "label": TAXONOMY[term.taxonomy].label, "title": term.title,
-                "lang": term.lang}
+    def kinds(self) -> list[vm.KindCount]:
+        """The kinds' listings, for the home page."""
+        return [vm.KindCount(l.title, self.url(l.path), len(l.entries)) for l in self.site.kinds.values()]
 
-    def archive_years(self) -> list[dict]:
+    def archive_years(self) -> list[vm.Year]:
         self.record("archive")
         years = []
         for year in sorted(self.site.archive, reverse=True):
             months = self.site.archive[year]
-            years.append({
-                "year": year, "url": self.url(f"archive/{year}/"),
-                "count": sum(len(m) for m in months.values()),
-                "months": [{"name": datetime(year, month, 1).strftime("%B"), "month": month,
-                            "url": self.url(f"archive/{year}/{month:02d}/"), "count": len(months[month])}
-                           for month in sorted(months, reverse=True)],
-            })
+            years.append(vm.Year(
+                year=year, url=self.url(f"archive/{year}/"),
+                count=sum(len(m) for m in months.values()),
+                months=[vm.Month(datetime(year, month, 1).strftime("%B"), month,
+                                 self.url(f"archive/{year}/{month:02d}/"), len(months[month]))
+                        for month in sorted(months, reverse=True)],
+            ))
         return years
 
 
@@ -453,18 +467,18 @@ def _page_window(current: int, total: int, around: int = 2) -> list[int]:
     return window
 
 
-def _with_gaps(posts: list[dict], total: int | None) -> list[dict]:
+def _with_gaps(posts: list[vm.Post], total: int | None) -> list[vm.ThreadItem]:
     """The posts with a marker, in place, for each run of parts that was not archived."""
     if not total:
-        return [{"kind": "post", "post": p} for p in posts]
+        return [vm.ThreadItem("post", post=p) for p in posts]
     items, expected = [], 1
     for post in posts:
-        if post["n"] and post["n"] > expected:
-            items.append({"kind": "gap", "text": _gap_text(expected, post["n"] - 1, total)})
-        items.append({"kind": "post", "post": post})
-        expected = max(expected, (post["n"] or 0) + 1)
+        if post.n and post.n > expected:
+            items.append(vm.ThreadItem("gap", text=_gap_text(expected, post.n - 1, total)))
+        items.append(vm.ThreadItem("post", post=post))
+        expected = max(expected, (post.n or 0) + 1)
     if expected <= total:
-        items.append({"kind": "gap", "text": _gap_text(expected, total, total)})
+        items.append(vm.ThreadItem("gap", text=_gap_text(expected, total, total)))
     return items
 
 

@@ -23,8 +23,8 @@ PACKAGE = REPO / "generator"
 DOC = REPO / "docs" / "architecture.md"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "errors", "kinds", "platforms", "yamltext"),
-    ("urls", "yamlerrors"),
+    ("__init__", "errors", "kinds", "platforms", "viewmodels", "yamltext"),
+    ("urls", "viewdocs", "yamlerrors"),
     ("yamlsrc",),
     ("schema",),
     ("sources",),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from datetime import date
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from conftest import BASE_CONFIG, REPO, entry, run, write_files
 from generator import config as config_module
 from generator import entries as entries_module
-from generator import reference
+from generator import reference, viewdocs, viewmodels
 from generator.config import load_config
 from generator.entries import FrontMatter
 from generator.kinds import KINDS
@@ -24,6 +25,8 @@ from generator.scaffold import front_matter
 
 DOCS = {"docs/site-yaml.md": ("site.yaml",), "docs/front-matter.md": ("front matter", "post block")}
 """Each reference doc and the roots (reference.ROOTS) whose keys it documents."""
+TEMPLATES_DOC = "docs/templates.md"
+"""The values templates receive, with tables written from generator/viewmodels.py."""
 UPDATE = "run pytest tests/test_docs.py --update-golden to write them from the declarations"
 
 
@@ -31,7 +34,7 @@ def _text(doc: str) -> str:
     return (REPO / doc).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("doc", list(DOCS))
+@pytest.mark.parametrize("doc", [*DOCS, TEMPLATES_DOC])
 def test_generated_sections_are_current(request, doc):
     text = _text(doc)
     fresh = reference.update(text)
@@ -123,3 +126,48 @@ def test_kinds_column_is_what_the_reader_does(tmp_path):
     wrong = sorted(path for path, builds in expected.items() if (path in failed) == builds)
     assert not wrong, f"the docs' kinds are not what the reader does for: {', '.join(wrong)}\n{result.err}"
     assert expected["content/takes/without-authors.md"] is False  # a rule checked in code, not declared
+
+
+# ---- docs/templates.md, from the view models ----
+
+
+def test_every_view_model_has_a_table_in_the_templates_doc():
+    """Each view model of generator/viewmodels.py, and each field it declares, is in a generated table."""
+    shown = {reference.section(what).cls for what in reference.sections(_text(TEMPLATES_DOC))
+             if what.startswith(viewdocs.FORM)}
+    missing = [cls.__name__ for cls in viewdocs.models() if cls not in shown]
+    assert not missing, f"view models in no table of {TEMPLATES_DOC}: {', '.join(missing)}; add a section, then {UPDATE}"
+
+
+@pytest.mark.parametrize("cls", viewdocs.models(), ids=lambda cls: cls.__name__)
+def test_every_view_model_field_has_a_doc_and_a_type(cls):
+    docs = viewdocs.field_docs(cls)
+    hints = typing.get_type_hints(cls, vars(viewmodels))
+    for f in viewdocs.own_fields(cls):
+        assert docs.get(f.name, "").strip(), f"{cls.__name__}.{f.name} has no docstring"
+        assert viewdocs.type_words(hints[f.name])
+    assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, f"{cls.__name__} is not frozen"
+
+
+def test_a_stale_templates_doc_is_refused():
+    """A changed field doc, or a hand edit inside a generated table, makes the doc differ from what it is
+    written from."""
+    text = _text(TEMPLATES_DOC)
+    edited = text.replace("| `site.title` | string |", "| `site.titel` | string |", 1)
+    assert edited != text and reference.update(edited) == text
+    marker = f"{reference.START}template values Card -->"
+    assert marker in text
+    assert "| `summary` | string |" in reference.update(text.replace(marker, marker + "\n| `gone` | x | y |", 1))
+    with pytest.raises(ValueError):
+        reference.update(f"{reference.START}template values Nothing -->\n{reference.END}")
+
+
+def test_templates_read_view_models_as_they_read_keys():
+    """A replaced template reads a view model's values with a dot or a subscript, `items` included."""
+    from jinja2 import Environment, StrictUndefined
+    thread = viewmodels.Thread("T", "/t/", "X", viewmodels.Person("A", "a", "", False), None, [], [], "",
+                               [viewmodels.ThreadItem("gap", text="Part 1 of 2 was not archived.")])
+    env = Environment(undefined=StrictUndefined, autoescape=True)
+    out = env.from_string('{{ t.title }} {{ t["url"] }} {% for i in t["items"] %}{{ i.text }}{% endfor %}'
+                          '{% for i in t.items %}|{{ i.kind }}{% endfor %}').render(t=thread)
+    assert out == "T /t/ Part 1 of 2 was not archived.|gap"

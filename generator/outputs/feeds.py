@@ -236,13 +236,12 @@ def _make_item(ctx, entry: Entry) -> FeedItem:
     url = views.absolute(ctx.site.urls[entry.path])
     meta = entry.meta
     if meta.withdrawn:
-        notice = ctx.template("feed_withdrawn.html", notice={
-            "date": views.when(meta.withdrawn.date), "reason": meta.withdrawn.reason}).decode("utf-8")
+        notice = ctx.template("feed_withdrawn.html", notice=views.notice(entry)).decode("utf-8")
         text = f"This entry was withdrawn. {meta.withdrawn.reason}"
         return FeedItem(entry_id(entry, config.base_url), url, "Withdrawn", meta.date.at, meta.withdrawn.date.at,
                         [], [], text, notice.strip(), "")
     view = views.entry(entry)
-    summary = view["summary"]
+    summary = view.summary
     if meta.content_warnings:
         summary = f"Content warning: {', '.join(meta.content_warnings)}. {summary}".strip()
     if config.feeds.full_content:
@@ -254,6 +253,6 @@ def _make_item(ctx, entry: Entry) -> FeedItem:
     for taxonomy in ("regions", "sectors"):
         vocabulary = config.taxonomies.of(taxonomy)
         categories += [(slug, vocabulary.term(slug).title) for slug in getattr(meta, taxonomy)]
-    return FeedItem(entry_id(entry, config.base_url), url, view["title"], meta.date.at,
+    return FeedItem(entry_id(entry, config.base_url), url, view.title, meta.date.at,
                     (meta.updated or meta.date).at, authors, categories, summary, content,
                     meta.lang or config.language)

@@ -116,7 +116,7 @@ def _entry_row(views, entry: Entry) -> dict:
     if meta.authors:
         authors = [a.name for a in meta.authors]
     else:
-        authors = [views.person(meta.author)["name"]] if entry.kind == "thread" and meta.author else []
+        authors = [views.person(meta.author).name] if entry.kind == "thread" and meta.author else []
     posts = len(meta.posts) + sum(1 for embed in entry.embeds if embed.kind == "post")
     day, updated = local_day(views, meta.date), local_day(views, meta.updated)
     published = local_day(views, source.published) if source else None
@@ -167,23 +167,23 @@ def _post_rows(views, entry: Entry) -> list[dict]:
     for container, post, platform, person in posts:
         author = views.person(person)  # a private person's handle and URLs never leave views.person / views.post
         shown = views.post(post, platform, author)
-        private = author["private"]
+        private = author.private
         day = local_day(views, post.date)
         rows.append({
             **holder,
             "container": container,
             "n": post.n if post.n else "",
             "platform": platform,
-            "author": author["name"],
+            "author": author.name,
             "author_private": "true" if private else "false",
-            "author_handle": "" if private else author["handle"],
+            "author_handle": "" if private else author.handle,
             "id": "" if private else post.id,
-            "url": shown["url"],
+            "url": shown.url,
             "date": day.isoformat() if day else "",
             "datetime": utc_stamp(post.date),
             "status": post.status,
             "lang": post.lang,
-            "text": _plain(views, shown["text"]),
+            "text": _plain(views, shown.text),
             "media": len(post.media),
         })
     return rows

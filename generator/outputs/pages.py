@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..entries import Entry
-from ..kinds import TAXONOMIES
+from ..kinds import TAXONOMIES, TAXONOMY
 from ..routes import Route, Target
 from ..site import Intersection, Listing, Site, Term
 from ..urls import dir_segments, normalise_alias, output_path, page_path
@@ -140,21 +140,19 @@ def render(ctx, route: Route) -> bytes:
     if isinstance(target, EntryPage) and not target.entry.meta.withdrawn:
         entry = target.entry
         view = views.entry(entry)
-        return ctx.page("entry.html", site.urls[entry.path], view["title"], lang=entry.meta.lang,
-                        description=view["summary"], noindex=entry.meta.draft, entry=view,
+        return ctx.page("entry.html", site.urls[entry.path], view.title, lang=entry.meta.lang,
+                        description=view.summary, noindex=entry.meta.draft, entry=view,
                         structured=views.structured(entry, view), og_type="article")
     if isinstance(target, (EntryPage, AliasPage)) and target.entry.meta.withdrawn:
         # Nothing of the entry but the notice: a title can name a person.
         ctx.record("entry", target.entry.path)
-        withdrawal = target.entry.meta.withdrawn
-        notice = {"date": views.when(withdrawal.date), "reason": withdrawal.reason}
         return ctx.page("withdrawn.html", site.urls[target.entry.path], "Withdrawn", noindex=True,
-                        description="This entry was withdrawn.", notice=notice)
+                        description="This entry was withdrawn.", notice=views.notice(target.entry))
     if isinstance(target, AliasPage):
         ctx.record("entry", target.entry.path)
         url = site.urls[target.entry.path]
         return ctx.page("alias.html", url, "Moved", noindex=True,
-                        target={"url": views.url(url), "absolute": views.absolute(url)})
+                        target=views.alias_target(url))
     if isinstance(target, ListingPage):
         return _listing(ctx, route, target)
     if isinstance(target, ArchivePage):
@@ -168,8 +166,7 @@ def render(ctx, route: Route) -> bytes:
         newest = [e for e in site.listed if not e.meta.featured][: site.config.pagination]
         return ctx.page("home.html", "", site.config.title, feeds="",
                         featured=[views.card(e) for e in featured], newest=[views.card(e) for e in newest],
-                        kinds=[{"title": l.title, "url": views.url(l.path), "count": len(l.entries)}
-                               for l in site.kinds.values()],
+                        kinds=views.kinds(),
                         regions=views.term_list("regions"), sectors=views.term_list("sectors"),
                         tags=views.term_list("tags"))
     if isinstance(target, ArchiveIndex):
@@ -196,9 +193,7 @@ def _listing(ctx, route: Route, target: ListingPage) -> bytes:
     elif isinstance(term, Intersection):
         heading, kicker = listing.title, "Region and sector"
     else:
-        heading, kicker = term.title, views.term_of(term)["label"]
-    view = views.listing(listing, target.page, heading, kicker)
-    view["related"] = views.related(term)
+        heading, kicker = term.title, TAXONOMY[term.taxonomy].label
+    view = views.listing(listing, target.page, heading, kicker, term)
     title = heading if target.page == 1 else f"{heading}, page {target.page}"
-    view["lang"] = getattr(term, "lang", "")  # the term's title only: the entries are in their own languages
     return ctx.page("list.html", route.path.removesuffix("index.html"), title, feeds=listing.path, listing=view)
