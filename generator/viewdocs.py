@@ -1,4 +1,5 @@
-"""The tables of docs/templates.md, written from the view models' declarations (viewmodels.py).
+"""The tables of docs/templates.md and docs/data.md, written from the view models' declarations (viewmodels.py,
+listmodels.py, outputmodels.py).
 
 Each field of a view model is documented by the string right after it (its docstring), read here from the
 module's source. A section of docs/templates.md between
@@ -24,7 +25,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from . import viewmodels
+from . import listmodels, outputmodels, viewmodels
+
+MODULES = (viewmodels, listmodels, outputmodels)
+"""The modules that declare view models, each documented field by field."""
 
 FORM = "template values"
 """What a marker's WHAT starts with for a table of view-model values."""
@@ -34,16 +38,16 @@ PLAIN_TYPES = {str: "string", bool: "boolean", int: "number", Markup: "Markup", 
 
 
 def models() -> list[type]:
-    """Every view model, in declaration order."""
-    return [value for value in vars(viewmodels).values()
-            if dataclasses.is_dataclass(value) and value.__module__ == viewmodels.__name__]
+    """Every view model, module by module, in declaration order."""
+    return [value for module in MODULES for value in vars(module).values()
+            if dataclasses.is_dataclass(value) and value.__module__ == module.__name__]
 
 
 def model(name: str) -> type:
     """The view model of this class name; ValueError if none."""
-    found = getattr(viewmodels, name, None)
-    if found not in models():
-        raise ValueError(f"'{name}' is not a view model of generator/viewmodels.py: one of "
+    found = next((cls for cls in models() if cls.__name__ == name), None)
+    if found is None:
+        raise ValueError(f"'{name}' is not a view model of {', '.join(m.__name__ for m in MODULES)}: one of "
                          f"{', '.join(cls.__name__ for cls in models())}")
     return found
 
@@ -106,7 +110,7 @@ class ValuesSection:
     prefix: str = ""
 
     def markdown(self) -> str:
-        hints = typing.get_type_hints(self.cls, vars(viewmodels))
+        hints = typing.get_type_hints(self.cls)
         docs = field_docs(self.cls)
         rows = ["| key | type | value |", "| --- | --- | --- |"]
         for f in own_fields(self.cls):

@@ -1,4 +1,5 @@
-"""Views: builds the values templates receive (viewmodels.py), never internal objects.
+"""Views: builds the values templates receive (viewmodels.py, and listmodels.py through listviews.py), never
+internal objects.
 
 Templates can be replaced by editors (layouts/), so what they see is a stable,
 documented surface (docs/templates.md, written from viewmodels.py): frozen
@@ -8,7 +9,6 @@ dataclasses of strings, numbers, lists and Markup for HTML we made safe ourselve
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from markupsafe import Markup, escape
 
@@ -19,10 +19,11 @@ from .markup import MarkedElement, resolve_marked
 from .entries import Entry, Post
 from .schema import When
 from .citation import citation
+from .listviews import ListViews
 from .platforms import PLATFORM_NAMES
 from .kinds import FEED_FORMATS, KIND, LISTED_KINDS, TAXONOMIES
-from .site import UNPUBLISHED, WITHDRAWN, Intersection, Listing, Site, Term
-from .urls import page_path, slugify
+from .site import UNPUBLISHED, WITHDRAWN, Site
+from .urls import slugify
 
 STATUS_TEXT = {
     "live": "Live on the platform when archived",
@@ -33,8 +34,9 @@ STATUS_TEXT = {
 }
 
 
-class Views:
-    """Builds view models for one site; holds nothing but the site and its config."""
+class Views(ListViews):
+    """Builds view models for one site; holds nothing but the site and its config. The views of listing
+    pages are in ListViews (listviews.py); outputs use this one object."""
 
     def __init__(self, site: Site, record=lambda *key: None):
         self.site = site
@@ -373,71 +375,6 @@ class Views:
             return vm.BodyPart("unavailable", text="An archived thread embedded here is not published.")
         return vm.BodyPart("thread", thread=self.thread(thread))
 
-    # ---- listings ----
-
-    def listing(self, listing: Listing, number: int, heading: str, kicker: str = "",
-                term: Term | Intersection | None = None) -> vm.Listing:
-        """Page `number` of a listing; `term` is the term or region x sector pair it lists, if any."""
-        self.record("listing", listing.path, str(number))
-        per_page = self.config.pagination
-        total = max(1, -(-len(listing.entries) // per_page))
-        chunk = listing.entries[(number - 1) * per_page: number * per_page]
-        entries = [self.card(e) for e in chunk]
-        return vm.Listing(
-            heading=heading,
-            kicker=kicker,
-            count=len(listing.entries),
-            entries=entries,
-            related=self.related(term),
-            lang=getattr(term, "lang", ""),  # the term's title only: the entries are in their own languages
-            pagination=vm.Pagination(
-                current=number,
-                total=total,
-                prev_url=self.url(page_path(listing.path, number - 1)) if number > 1 else "",
-                next_url=self.url(page_path(listing.path, number + 1)) if number < total else "",
-                pages=[vm.PageLink(n, self.url(page_path(listing.path, n)) if n else "", n == number)
-                       for n in _page_window(number, total)],
-            ),
-        )
-
-    def related(self, term) -> vm.Related | None:
-        """Region x sector listings next to a region's or sector's own list, each with its feeds."""
-        if not isinstance(term, Term) or term.taxonomy not in ("regions", "sectors"):
-            return None
-        self.record("related", term.path)
-        if term.taxonomy == "regions":
-            pairs = [p for p in self.site.intersections if p.region.key == term.key]
-            heading, label = f"{term.title} by sector", (lambda p: p.sector.title)
-        else:
-            pairs = [p for p in self.site.intersections if p.sector.key == term.key]
-            heading, label = f"{term.title} by region", (lambda p: p.region.title)
-        if not pairs:
-            return None
-        return vm.Related(heading, [vm.RelatedItem(label(p), self.url(p.path), len(p.entries),
-                                                   self.feed_links(p.path)) for p in pairs])
-
-    def term_list(self, taxonomy: str) -> list[vm.Term]:
-        self.record("terms", taxonomy)
-        return [vm.Term(t.title, self.url(t.path), len(t.entries), t.lang) for t in self.site.terms[taxonomy]]
-
-    def kinds(self) -> list[vm.KindCount]:
-        """The kinds' listings, for the home page."""
-        return [vm.KindCount(l.title, self.url(l.path), len(l.entries)) for l in self.site.kinds.values()]
-
-    def archive_years(self) -> list[vm.Year]:
-        self.record("archive")
-        years = []
-        for year in sorted(self.site.archive, reverse=True):
-            months = self.site.archive[year]
-            years.append(vm.Year(
-                year=year, url=self.url(f"archive/{year}/"),
-                count=sum(len(m) for m in months.values()),
-                months=[vm.Month(datetime(year, month, 1).strftime("%B"), month,
-                                 self.url(f"archive/{year}/{month:02d}/"), len(months[month]))
-                        for month in sorted(months, reverse=True)],
-            ))
-        return years
-
 
 _TOKEN_RE = re.compile(r"(?P<url>https?://[^\s<>\"]+)|(?P<tag>(?<![\w&])#\w+)"
                        r"|(?P<mention>(?<![\w@/])@[A-Za-z0-9_](?:[A-Za-z0-9_.@-]*[A-Za-z0-9_])?)")
@@ -451,20 +388,6 @@ def _profile_url(platform: str, handle: str) -> str:
         return f"https://{host}/@{user}"
     template = PROFILE_URLS.get(platform)
     return template.format(handle) if template and "@" not in handle else ""
-
-
-def _page_window(current: int, total: int, around: int = 2) -> list[int]:
-    """First, last and the pages around the current one; 0 marks a gap ("…").
-
-    Listing every page would make each of a 500-page listing's pages hold 500 links.
-    """
-    shown = sorted({1, total, *range(max(1, current - around), min(total, current + around) + 1)})
-    window: list[int] = []
-    for n in shown:
-        if window and n - window[-1] > 1:
-            window.append(0)
-        window.append(n)
-    return window
 
 
 def _with_gaps(posts: list[vm.Post], total: int | None) -> list[vm.ThreadItem]:

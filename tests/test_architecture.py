@@ -24,15 +24,15 @@ DOC = REPO / "docs" / "architecture.md"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "errors", "kinds", "platforms", "viewmodels", "yamltext"),
-    ("urls", "viewdocs", "yamlerrors"),
-    ("yamlsrc",),
+    ("listmodels", "outputmodels", "urls", "yamlerrors"),
+    ("viewdocs", "yamlsrc"),
     ("schema",),
     ("sources",),
     ("config",),
     ("frontmatter", "markup", "privacy", "embeds"),
     ("entries",),
     ("site",),
-    ("routes", "citation"),
+    ("routes", "citation", "listviews"),
     ("views",),
     ("cache",),
     ("inputs",),

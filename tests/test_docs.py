@@ -26,7 +26,10 @@ from generator.scaffold import front_matter
 DOCS = {"docs/site-yaml.md": ("site.yaml",), "docs/front-matter.md": ("front matter", "post block")}
 """Each reference doc and the roots (reference.ROOTS) whose keys it documents."""
 TEMPLATES_DOC = "docs/templates.md"
-"""The values templates receive, with tables written from generator/viewmodels.py."""
+"""The values templates receive, with tables written from generator/viewmodels.py, listmodels.py and
+outputmodels.py."""
+VALUES_DOCS = (TEMPLATES_DOC, "docs/data.md")
+"""The docs with tables of template values: data.md has those of the data page and the timeline."""
 UPDATE = "run pytest tests/test_docs.py --update-golden to write them from the declarations"
 
 
@@ -34,7 +37,7 @@ def _text(doc: str) -> str:
     return (REPO / doc).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("doc", [*DOCS, TEMPLATES_DOC])
+@pytest.mark.parametrize("doc", [*DOCS, *VALUES_DOCS])
 def test_generated_sections_are_current(request, doc):
     text = _text(doc)
     fresh = reference.update(text)
@@ -132,17 +135,18 @@ def test_kinds_column_is_what_the_reader_does(tmp_path):
 
 
 def test_every_view_model_has_a_table_in_the_templates_doc():
-    """Each view model of generator/viewmodels.py, and each field it declares, is in a generated table."""
-    shown = {reference.section(what).cls for what in reference.sections(_text(TEMPLATES_DOC))
+    """Each view model (viewdocs.MODULES), and each field it declares, is in a generated table."""
+    shown = {reference.section(what).cls for doc in VALUES_DOCS for what in reference.sections(_text(doc))
              if what.startswith(viewdocs.FORM)}
     missing = [cls.__name__ for cls in viewdocs.models() if cls not in shown]
-    assert not missing, f"view models in no table of {TEMPLATES_DOC}: {', '.join(missing)}; add a section, then {UPDATE}"
+    assert not missing, (f"view models in no table of {' or '.join(VALUES_DOCS)}: {', '.join(missing)}; add a "
+                         f"section, then {UPDATE}")
 
 
 @pytest.mark.parametrize("cls", viewdocs.models(), ids=lambda cls: cls.__name__)
 def test_every_view_model_field_has_a_doc_and_a_type(cls):
     docs = viewdocs.field_docs(cls)
-    hints = typing.get_type_hints(cls, vars(viewmodels))
+    hints = typing.get_type_hints(cls)
     for f in viewdocs.own_fields(cls):
         assert docs.get(f.name, "").strip(), f"{cls.__name__}.{f.name} has no docstring"
         assert viewdocs.type_words(hints[f.name])

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from ..citation import CITABLE, local_day, json_bytes, utc_stamp
 from ..entries import PLATFORMS, STATUSES, Entry
+from ..outputmodels import DataPageField, DataPageFile
 from ..routes import Route, Target
 from ..site import Site
 from ..urls import entry_id, slugify
@@ -335,31 +336,25 @@ def _data_page(ctx) -> bytes:
     descriptions = {r["path"]: r for r in package["resources"]}
 
     def fields_of(name):
-        return [{"name": f["name"], "type": f["type"], "description": f["description"]}
-                for f in descriptions[name]["schema"]["fields"]]
+        return [DataPageField(f["name"], f["type"], f["description"]) for f in descriptions[name]["schema"]["fields"]]
 
     def count(n, one, many):
         return f"{n:,} {one if n == 1 else many}"
 
     files = [
-        {"name": "entries.csv", "url": views.url("data/entries.csv"), "type": "CSV",
-         "count": count(len(entries), "entry", "entries"),
-         "description": "One row per entry, newest first.", "fields": fields_of("entries.csv")},
-        {"name": "entries.json", "url": views.url("data/entries.json"), "type": "JSON",
-         "count": count(len(entries), "entry", "entries"),
-         "description": "The same rows as an array of objects: lists are arrays, empty values null.",
-         "fields": []},
-        {"name": "posts.csv", "url": views.url("data/posts.csv"), "type": "CSV",
-         "count": count(len(posts), "post", "posts"),
-         "description": "One row per archived post: the posts of every thread, and each post embedded in an "
-                        "entry's text.", "fields": fields_of("posts.csv")},
-        {"name": "post-ids.txt", "url": views.url("data/post-ids.txt"), "type": "Text",
-         "count": count(len(ids), "id", "ids"),
-         "description": "The platform ids of the posts whose authors are not private people, one a line, sorted: "
-                        "the form tools that fetch posts again from a platform take.", "fields": []},
-        {"name": "datapackage.json", "url": views.url("data/datapackage.json"), "type": "JSON",
-         "count": "", "description": "A Frictionless Data Package: every file's fields, types and meaning, for "
-                                     "tools that load it in one step.", "fields": []},
+        DataPageFile("entries.csv", views.url("data/entries.csv"), "CSV", count(len(entries), "entry", "entries"),
+                     "One row per entry, newest first.", fields_of("entries.csv")),
+        DataPageFile("entries.json", views.url("data/entries.json"), "JSON", count(len(entries), "entry", "entries"),
+                     "The same rows as an array of objects: lists are arrays, empty values null.", []),
+        DataPageFile("posts.csv", views.url("data/posts.csv"), "CSV", count(len(posts), "post", "posts"),
+                     "One row per archived post: the posts of every thread, and each post embedded in an "
+                     "entry's text.", fields_of("posts.csv")),
+        DataPageFile("post-ids.txt", views.url("data/post-ids.txt"), "Text", count(len(ids), "id", "ids"),
+                     "The platform ids of the posts whose authors are not private people, one a line, sorted: "
+                     "the form tools that fetch posts again from a platform take.", []),
+        DataPageFile("datapackage.json", views.url("data/datapackage.json"), "JSON", "",
+                     "A Frictionless Data Package: every file's fields, types and meaning, for "
+                     "tools that load it in one step.", []),
     ]
     return ctx.page("data.html", "data/", "Open data",
                     description="The archive's entries and archived posts as CSV and JSON files.",

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..outputmodels import FilterOption, SearchFilter
 from ..routes import Route, Target
 from ..site import Site
+from ..viewmodels import Link
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,16 +36,13 @@ def render(ctx, route: Route) -> bytes:
         return ctx.static("search.js")
     ctx.record("entries")  # its filters list every kind, term and year with entries
     views, site = ctx.views, ctx.site
-    indexes = [{"title": site.config.taxonomies.of(t).title, "url": views.url(f"{t}/")}
-               for t in ("tags", "regions", "sectors")] + [{"title": "Archive", "url": views.url("archive/")}]
+    indexes = [Link(site.config.taxonomies.of(t).title, views.url(f"{t}/"))
+               for t in ("tags", "regions", "sectors")] + [Link("Archive", views.url("archive/"))]
     filters = [
-        {"name": "kind", "label": "Kind", "options": [{"value": kind, "title": listing.title}
-                                                      for kind, listing in site.kinds.items() if listing.entries]},
-        {"name": "regions", "label": "Region", "options": [{"value": t.key, "title": t.title}
-                                                           for t in site.terms["regions"]]},
-        {"name": "sectors", "label": "Sector", "options": [{"value": t.key, "title": t.title}
-                                                           for t in site.terms["sectors"]]},
-        {"name": "year", "label": "Year", "options": [{"value": str(y), "title": str(y)}
-                                                      for y in sorted(site.archive, reverse=True)]},
+        SearchFilter("kind", "Kind", [FilterOption(kind, listing.title)
+                                      for kind, listing in site.kinds.items() if listing.entries]),
+        SearchFilter("regions", "Region", [FilterOption(t.key, t.title) for t in site.terms["regions"]]),
+        SearchFilter("sectors", "Sector", [FilterOption(t.key, t.title) for t in site.terms["sectors"]]),
+        SearchFilter("year", "Year", [FilterOption(str(y), str(y)) for y in sorted(site.archive, reverse=True)]),
     ]
     return ctx.page("search.html", "search/", "Search", noindex=True, indexes=indexes, filters=filters)

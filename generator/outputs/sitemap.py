@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..outputmodels import SitemapUrl
 from ..routes import Route, Target
 from ..site import Site
 
@@ -23,16 +24,6 @@ TARGETS = (Sitemap, Robots)
 
 def routes(site: Site) -> list[Route]:
     return [Route("sitemap.xml", "the sitemap", Sitemap()), Route("robots.txt", "robots.txt", Robots())]
-
-
-@dataclass(frozen=True)
-class SitemapUrl:
-    """One <url> of sitemap.xml."""
-
-    loc: str
-    """The page's absolute URL."""
-    lastmod: str
-    """The date of its newest entry (or update), e.g. 2017-10-17; empty when it has none."""
 
 
 def render(ctx, route: Route) -> bytes:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from markupsafe import Markup
 
 from ..citation import MONTHS, long_date
+from ..outputmodels import Multiple, MultiplesGroup, PeriodRow, Timeline
 from ..routes import Route, Target
 from ..schema import clean_text
 from ..site import Site
@@ -296,13 +297,13 @@ def _busiest(items: list[Period], unit: str) -> str:
     return f"busiest {UNIT_NOUN[unit]}: {period_label(top.start, unit)}, with {_entries_text(top.count)}"
 
 
-def timeline(ctx) -> dict:
+def timeline(ctx) -> Timeline:
     """Everything timeline.html shows: the chart, its table and the small multiples."""
     views = ctx.views
     site = views.site
     listed = site.listed  # as the archive pages count them (drafts too, in a --drafts preview)
     if not listed:
-        return {"empty": True}
+        return Timeline(empty=True)
     days = [e.meta.date.at.date() for e in listed]
     first, last = min(days), max(days)
     unit = period_unit(first, last)
@@ -313,8 +314,8 @@ def timeline(ctx) -> dict:
     title = f"Entries per {noun}, {span}" if len(items) > 1 else f"Entries, {span}"
     summary = f"{_entries_text(len(listed))} from {long_date(first)} to {long_date(last)}; {_busiest(items, unit)}."
     chart = _svg(ctx, "_chart.svg", chart_view(views, items, unit, title, summary, "timeline-chart"))
-    rows = [{"label": period_label(p.start, unit), "count": p.count,
-             "url": views.url(f"archive/{p.link[0]}/{p.link[1]:02d}/") if p.link else ""} for p in items]
+    rows = [PeriodRow(period_label(p.start, unit), p.count,
+                      views.url(f"archive/{p.link[0]}/{p.link[1]:02d}/") if p.link else "") for p in items]
     groups = []
     for taxonomy in ("regions", "sectors"):
         terms = site.terms.get(taxonomy, [])
@@ -328,18 +329,18 @@ def timeline(ctx) -> dict:
             ident = f"{taxonomy}-{term.key}"
             term_title = f"{term.title}: entries per {noun}"
             desc = f"{_entries_text(len(term.entries))}; {_busiest(ps, unit)}."
-            multiples.append({
-                "title": term.title, "lang": term.lang, "url": views.url(term.path), "count": len(term.entries),
-                "count_text": _entries_text(len(term.entries)),
-                "svg": _svg(ctx, "_small_chart.svg", small_chart_view(ps, unit, ceiling, term_title, desc, ident)),
-                "feeds": views.feed_links(term.path),
-                "rows": [{"label": period_label(p.start, unit), "count": p.count} for p in ps if p.count],
-            })
-        groups.append({"name": taxonomy, "title": label, "ceiling": ceiling, "multiples": multiples,
-                       "scale": f"Every chart here has the same scale: the tallest bar possible is "
-                                f"{_entries_text(ceiling)} in a {noun}."})
-    return {"empty": False, "unit": noun, "title": title, "summary": summary[0].upper() + summary[1:],
-            "chart": chart, "rows": rows, "groups": groups, "period_header": noun.capitalize()}
+            multiples.append(Multiple(
+                title=term.title, lang=term.lang, url=views.url(term.path), count=len(term.entries),
+                count_text=_entries_text(len(term.entries)),
+                svg=_svg(ctx, "_small_chart.svg", small_chart_view(ps, unit, ceiling, term_title, desc, ident)),
+                feeds=views.feed_links(term.path),
+                rows=[PeriodRow(period_label(p.start, unit), p.count) for p in ps if p.count],
+            ))
+        groups.append(MultiplesGroup(name=taxonomy, title=label, ceiling=ceiling, multiples=multiples,
+                                     scale=f"Every chart here has the same scale: the tallest bar possible is "
+                                           f"{_entries_text(ceiling)} in a {noun}."))
+    return Timeline(empty=False, unit=noun, title=title, summary=summary[0].upper() + summary[1:], chart=chart,
+                    rows=rows, groups=groups, period_header=noun.capitalize())
 
 
 def _timeline_page(ctx) -> bytes:
