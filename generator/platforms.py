@@ -18,7 +18,7 @@ HOSTS = (("twitter.com", "twitter"), ("x.com", "x"), ("bsky.app", "bluesky"), ("
          ("facebook.com", "facebook"))
 """A registered domain -> its platform; its subdomains (www., mobile., m.) belong to it too."""
 
-_MASTODON_PATH = re.compile(r"^/@[A-Za-z0-9_.-]+(?:@[A-Za-z0-9.-]+)?/[0-9]+/?$")
+_FEDIVERSE_POST_PATH = re.compile(r"^/@[A-Za-z0-9_.-]+(?:@[A-Za-z0-9.-]+)?/[0-9]+/?$")
 """/@user/123456: the path of a post on a Mastodon server (a user@host form for remote posts seen there)."""
 
 
@@ -34,4 +34,4 @@ def platform_of(url: str) -> str:
     for domain, platform in HOSTS:
         if host == domain or host.endswith("." + domain):
             return platform
-    return "mastodon" if _MASTODON_PATH.match(parts.path) else ""
+    return "mastodon" if _FEDIVERSE_POST_PATH.match(parts.path) else ""
