@@ -17,6 +17,7 @@ from .schema import (Problem, between, boolean, key, language_tag, list_of, mapp
                      read_record, record, text)
 from .sources import Unreadable, read_regular
 from .yamlsrc import Node
+from .kinds import CLOSED_TAXONOMIES
 
 CONFIG_FILE = "site.yaml"
 MAX_CONFIG_BYTES = 10_000_000
@@ -231,7 +232,7 @@ def load_config(site_dir: Path, base_url: str | None = None) -> tuple[SiteConfig
 def _check_vocabularies(config: SiteConfig, node: Node) -> list[SourceError]:
     """An alias must not name another term, or an editor's 'usa' would be ambiguous."""
     errors = []
-    for name in ("regions", "sectors"):
+    for name in CLOSED_TAXONOMIES:
         taxonomy: ClosedTaxonomy = config.taxonomies.of(name)
         seen: dict[str, str] = {}
         for slug, term in taxonomy.terms:

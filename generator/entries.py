@@ -25,6 +25,7 @@ from .schema import url as url_value  # Source has a field named 'url'
 from .sources import SourceFile
 from .urls import MAX_SLUG, SLUG_RE, normalise_alias, slugify
 from .yamlsrc import Node
+from .kinds import TAXONOMIES
 
 STATUSES = ("live", "deleted", "protected", "suspended", "unknown")
 
@@ -262,7 +263,7 @@ class FrontMatter:
                                   only="thread", required=True)
 
 
-PAGE_UNUSED = {"tags", "regions", "sectors", "featured", "responds_to"}
+PAGE_UNUSED = {t.name for t in TAXONOMIES} | {"featured", "responds_to"}
 
 
 @dataclass(frozen=True)

@@ -47,16 +47,20 @@ class Taxonomy:
     """Its key in site.yaml and front matter, and its URL section: 'regions'."""
     label: str
     """One term of it, as shown: 'Region'."""
+    plural: str
+    """Its terms, as an entry page heads them: 'Regions'."""
     closed: bool
     """Terms are declared in site.yaml; others are errors."""
 
 
 TAXONOMIES = (
-    Taxonomy("tags", "Tag", False),
-    Taxonomy("regions", "Region", True),
-    Taxonomy("sectors", "Sector", True),
+    Taxonomy("tags", "Tag", "Tags", False),
+    Taxonomy("regions", "Region", "Regions", True),
+    Taxonomy("sectors", "Sector", "Sectors", True),
 )
 TAXONOMY = {taxonomy.name: taxonomy for taxonomy in TAXONOMIES}
+CLOSED_TAXONOMIES = tuple(taxonomy.name for taxonomy in TAXONOMIES if taxonomy.closed)
+"""Regions and sectors: their terms come from site.yaml, and each pair of them has its own listing."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from datetime import datetime
 from . import listmodels as lm
 from .site import Intersection, Listing, Term
 from .urls import page_path
+from .kinds import CLOSED_TAXONOMIES
 
 
 class ListViews:
@@ -43,7 +44,7 @@ class ListViews:
 
     def related(self, term) -> lm.Related | None:
         """Region x sector listings next to a region's or sector's own list, each with its feeds."""
-        if not isinstance(term, Term) or term.taxonomy not in ("regions", "sectors"):
+        if not isinstance(term, Term) or term.taxonomy not in CLOSED_TAXONOMIES:
             return None
         self.record("related", term.path)
         if term.taxonomy == "regions":

@@ -183,7 +183,8 @@ class Views(ListViews):
 
     def terms_of(self, entry: Entry) -> list[vm.TermGroup]:
         groups = []
-        for taxonomy, label in (("regions", "Regions"), ("sectors", "Sectors"), ("tags", "Tags")):
+        # Closed vocabularies first (where, which part of society), then the free tags.
+        for taxonomy, label in ((t.name, t.plural) for t in sorted(TAXONOMIES, key=lambda t: not t.closed)):
             if taxonomy == "tags":
                 # Shown as first written in the oldest entry, on every page.
                 items = [vm.Link(self.tag_title(t), self.url(f"tags/{t.key}/")) for t in entry.meta.tags]

@@ -25,7 +25,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..entries import Entry
-from ..kinds import FEED_FORMATS
+from ..kinds import CLOSED_TAXONOMIES, FEED_FORMATS
 from ..markup import sanitise
 from ..routes import Route, Target
 from ..site import Listing, Site
@@ -250,7 +250,7 @@ def _make_item(ctx, entry: Entry) -> FeedItem:
         content = ctx.template("feed_summary.html", entry=view, summary=summary).decode("utf-8").strip()
     authors = [a.name for a in meta.authors] or ([meta.author.name] if meta.author else [])
     categories = [(t.key, views.tag_title(t)) for t in meta.tags]
-    for taxonomy in ("regions", "sectors"):
+    for taxonomy in CLOSED_TAXONOMIES:
         vocabulary = config.taxonomies.of(taxonomy)
         categories += [(slug, vocabulary.term(slug).title) for slug in getattr(meta, taxonomy)]
     return FeedItem(entry_id(entry, config.base_url), url, view.title, meta.date.at,

@@ -9,6 +9,7 @@ from ..outputmodels import FilterOption, SearchFilter
 from ..routes import Route, Target
 from ..site import Site
 from ..viewmodels import Link
+from ..kinds import TAXONOMIES
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,7 +38,7 @@ def render(ctx, route: Route) -> bytes:
     ctx.record("entries")  # its filters list every kind, term and year with entries
     views, site = ctx.views, ctx.site
     indexes = [Link(site.config.taxonomies.of(t).title, views.url(f"{t}/"))
-               for t in ("tags", "regions", "sectors")] + [Link("Archive", views.url("archive/"))]
+               for t in (taxonomy.name for taxonomy in TAXONOMIES)] + [Link("Archive", views.url("archive/"))]
     filters = [
         SearchFilter("kind", "Kind", [FilterOption(kind, listing.title)
                                       for kind, listing in site.kinds.items() if listing.entries]),

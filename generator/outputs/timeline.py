@@ -15,6 +15,7 @@ from ..outputmodels import Multiple, MultiplesGroup, PeriodRow, Timeline
 from ..routes import Route, Target
 from ..schema import clean_text
 from ..site import Site
+from ..kinds import CLOSED_TAXONOMIES
 
 
 @dataclass(frozen=True, eq=False)
@@ -317,7 +318,7 @@ def timeline(ctx) -> Timeline:
     rows = [PeriodRow(period_label(p.start, unit), p.count,
                       views.url(f"archive/{p.link[0]}/{p.link[1]:02d}/") if p.link else "") for p in items]
     groups = []
-    for taxonomy in ("regions", "sectors"):
+    for taxonomy in CLOSED_TAXONOMIES:
         terms = site.terms.get(taxonomy, [])
         if not terms:
             continue
