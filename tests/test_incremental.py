@@ -273,9 +273,12 @@ class Model:
         return f"{stem}-{self.made}"
 
     def pick(self, i: int, wanted=lambda doc: True) -> tuple[str, Doc]:
-        """The entry at i among those wanted; a run deletes too few entries to leave none (see delete)."""
+        """The entry at i among those wanted (a rule that wants some has a precondition that there are)."""
         keys = [key for key, doc in self.docs.items() if wanted(doc)]
         return keys[i % len(keys)], self.docs[keys[i % len(keys)]]
+
+    def has(self, wanted) -> bool:
+        return any(wanted(doc) for doc in self.docs.values())
 
     def forget(self, gone: str) -> None:
         """What an editor does before deleting an entry: take out every reference to it."""
@@ -408,6 +411,22 @@ PICK = st.integers(0, 63)
 """An entry, by position among the entries an edit applies to (modulo their number)."""
 
 
+def _has_posts(doc: Doc) -> bool:
+    return bool(doc.posts) or doc.quote is not None
+
+
+def _is_thread(doc: Doc) -> bool:
+    return doc.kind == "thread"
+
+
+def _not_page(doc: Doc) -> bool:
+    return doc.kind != "page"
+
+
+def _published(doc: Doc) -> bool:
+    return not doc.draft
+
+
 class IncrementalEqualsClean(RuleBasedStateMachine):
     """The model's site on disk, built once; each rule edits the model, the invariant writes and compares."""
 
@@ -512,24 +531,27 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
             doc.date = f"2017-{month:02d}-{day:02d}"
         self._note(f"{'updated' if updated else 'date'}: {doc.updated if updated else doc.date} in", key)
 
+    @precondition(lambda self: self.model.has(_not_page))
     @rule(i=PICK, tag=st.sampled_from(TAGS))
     def add_or_remove_tag(self, i, tag):
         """Removes the tag however it is written, or adds it as written here."""
-        key, doc = self.model.pick(i, lambda doc: doc.kind != "page")
+        key, doc = self.model.pick(i, _not_page)
         same = [t for t in doc.tags if t.lower() == tag.lower()]
         doc.tags = [t for t in doc.tags if t not in same] if same else doc.tags + [tag]
         self._note(f"tags: {doc.tags} in", key)
 
+    @precondition(lambda self: self.model.has(_not_page))
     @rule(i=PICK, region=st.sampled_from(REGIONS + ("",)))
     def edit_region(self, i, region):
-        key, doc = self.model.pick(i, lambda doc: doc.kind != "page")
+        key, doc = self.model.pick(i, _not_page)
         doc.regions = [region] if region else []
         self._note(f"regions: {doc.regions} in", key)
 
+    @precondition(lambda self: self.model.has(_has_posts))
     @rule(i=PICK, tag=st.sampled_from(TAGS))
     def add_or_remove_hashtag(self, i, tag):
         """A #hashtag in a thread's last post or in a post block: taken out if there, else added."""
-        key, doc = self.model.pick(i, lambda doc: doc.posts or doc.quote is not None)
+        key, doc = self.model.pick(i, _has_posts)
         words = doc.posts[-1].split() if doc.posts else [f"#{t}" for t in doc.quote]
         words = [w for w in words if w != f"#{tag}"] if f"#{tag}" in words else words + [f"#{tag}"]
         if doc.posts:
@@ -538,9 +560,10 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
             doc.quote = [w[1:] for w in words]
         self._note(f"#{tag} in a post: {' '.join(words)!r} in", key)
 
+    @precondition(lambda self: self.model.has(_not_page))
     @rule(i=PICK)
     def feature_or_unfeature(self, i):
-        key, doc = self.model.pick(i, lambda doc: doc.kind != "page")
+        key, doc = self.model.pick(i, _not_page)
         doc.featured = not doc.featured
         self._note("featured" if doc.featured else "not featured", key)
 
@@ -556,7 +579,7 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
         doc.draft = not doc.draft
         self._note("draft" if doc.draft else "published", key)
 
-    @precondition(lambda self: len(self.model.docs) > 14)  # six steps leave entries with posts to edit
+    @precondition(lambda self: len(self.model.docs) > 12)  # a dozen entries or more, to edit and link
     @rule(i=PICK)
     def delete(self, i):
         key, _ = self.model.pick(i)
@@ -597,11 +620,12 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
         self.model.notes = not self.model.notes
         self._note(f"{'added' if self.model.notes else 'removed'} notes.pdf in every bundle")
 
+    @precondition(lambda self: self.model.has(_is_thread))
     @rule(i=PICK)
     def private_or_public(self, i):
         """A thread's author made private (their handle and profile hidden, @mentions of them shown as their
         name, in every post) or public."""
-        key, doc = self.model.pick(i, lambda doc: doc.kind == "thread")
+        key, doc = self.model.pick(i, _is_thread)
         doc.private = not doc.private
         self._note(f"author {'private' if doc.private else 'public'} in", key)
 
@@ -626,12 +650,13 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
         self.model.settings = replace(self.model.settings, **{change[0]: change[1]})
         self._note(f"site.yaml: {change[0]} = {change[1]!r}")
 
+    @precondition(lambda self: self.model.has(_published))
     @rule(i=PICK, what=st.sampled_from(["link", "template", "site.yaml"]))
     def break_then_mend(self, i, what):
         """An edit that makes the site invalid: both builds fail with the same errors; then it is mended."""
         settings_before = self.model.settings
         if what == "link":
-            key, doc = self.model.pick(i, lambda doc: not doc.draft)  # a draft's links are checked with --drafts
+            key, doc = self.model.pick(i, _published)  # a draft's links are checked only with --drafts
             doc.words += " A [broken link](missing.md)."
             self._note("a link to a missing file in", key)
         elif what == "template":
