@@ -6,29 +6,34 @@ stages before it) at once. Nothing is written until everything has been
 rendered without error, and then the new tree is swapped in whole.
 
 Stages 3 and 5 are cached (generator/cache.py) and run in a process pool
-(generator/parallel.py); stage 4 is always recomputed in full.
+(generator/parallel.py); stage 4 is recomputed in full, its privacy check
+aside (cached by entry). A build whose inputs are all as the last published
+build's, into an output folder that is as that build left it, stops after
+stage 3's stat checks: it has nothing to do, and writes nothing.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .cache import CACHE_DIR, EntryCache, code_digest, digest, salt
+from .cache import (CACHE_DIR, BuildState, EntryCache, code_digest, collector_paused, current_umask, digest,
+                    file_identity, load_state, salt, save_state, state_path)
 from .config import CONFIG_FILE, load_config
 from .errors import BuildFailed, Code, ErrorList, SourceError
 from .parallel import RenderFailed, default_jobs, read_many, render_many
 from .outputs import OUTPUTS
 from .outputs.feeds import FeedFile
-from .render import RenderContext
+from .render import LAYOUTS_DIR, RenderContext, theme_digest
 from .routes import collisions
-from .search import INDEX_DIR, build_index
+from . import search
 from .site import Site, assemble
-from .sources import Unreadable, discover, read_regular
+from .sources import Unreadable, content_digest, discover, file_signature, read_regular, signature
 from .urls import slugify
-from .writer import check_target, locked, writing
+from .writer import Manifest, check_target, locked, output_intact, writing
 
 
 @dataclass
@@ -40,12 +45,17 @@ class BuildReport:
     feeds: int = 0
     files: int = 0
     """Files written (new or changed bytes); unchanged files are kept, not rewritten."""
+    outputs: int = 0
+    """Files the output folder holds after the build, written or kept."""
     bytes: int = 0
     seconds: float = 0.0
     out_dir: Path | None = None
     cached: int = 0
     """Entries taken from the cache instead of being parsed again."""
     warnings: list[SourceError] = field(default_factory=list)
+    context: RenderContext | None = None
+    """What the site was rendered with, the assembled site included: chorus serve keeps it between builds
+    to preview an edit (generator/preview.py)."""
 
 
 class InternalError(Exception):
@@ -82,25 +92,44 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
     sources, discover_errors = discover(site_dir)
     errors.extend(discover_errors)
 
-    # 3. Read each entry: a pure function of its bytes and the config, cached by their digest.
+    # 3. Read each entry: a pure function of its bytes and the config, cached by their digest. A file whose
+    # stat is as when it was last read is not read again; one whose bytes are the same is not parsed again.
     config_bytes = (site_dir / CONFIG_FILE).read_bytes()  # every digest includes it
     code = code_digest()  # and the generator's own code
+    now_ns = time.time_ns()
     cache = EntryCache(site_dir) if use_cache else None
     try:
-        entries, read_errors, warnings, cached = _read_entries(site_dir, config, code, config_bytes, sources, cache,
-                                                               jobs, progress)
+        config_salt = salt(code, config_bytes)
+        keyed, read_errors = _source_keys(site_dir, config, config_salt, sources, cache, now_ns)
+        inputs = ""
+        if write and use_cache:
+            inputs = _inputs_digest(site_dir, out_dir, code, config_bytes, base_url, drafts, keyed, now_ns)
+            if not errors and not read_errors:
+                done = _nothing_to_do(site_dir, out_dir, inputs, strict, progress)
+                if done is not None:
+                    done.seconds = time.perf_counter() - started
+                    return done
+        entries, entry_errors, warnings, cached, final = _read_entries(site_dir, config, config_salt, keyed, cache,
+                                                                       jobs, progress)
+        errors.extend(read_errors + entry_errors)
+        read = {e.path for e in entries}
+        failed = {s.path: _possible_slugs(site_dir, s) for s in sources if s.path not in read}
+
+        # 4. Assemble: URLs, taxonomies, cross-references; then every output's routes, checked for collisions.
+        # Always in full: it is cheap. An entry that failed to read is still known by its path and slugs:
+        # what points at it is no second error. Entries that passed the privacy check are not checked again.
+        progress("assembling")
+        checked = cache.checked() if cache is not None else set()
+        with collector_paused():
+            site, site_errors = assemble(config, sources, entries, drafts=drafts, failed=failed, checked=checked)
+        if cache is not None:
+            cache.put_checked(site.checked, checked)
     finally:
         if cache is not None:
             cache.close()
-    errors.extend(read_errors)
-    read = {e.path for e in entries}
-    failed = {s.path: _possible_slugs(site_dir, s) for s in sources if s.path not in read}
-
-    # 4. Assemble: URLs, taxonomies, cross-references; then every output's routes, checked for collisions.
-    # Always in full: it is cheap. An entry that failed to read is still known by its path and slugs:
-    # what points at it is no second error.
-    progress("assembling")
-    site, site_errors = assemble(config, sources, entries, drafts=drafts, failed=failed)
+    if inputs and [key for key, _, _ in final] != [key for key, _, _ in keyed]:
+        # What the state records: the keys of the bytes read (a file known by its stat may have changed since).
+        inputs = _inputs_digest(site_dir, out_dir, code, config_bytes, base_url, drafts, final, now_ns)
     errors.extend(site_errors)
     routes = [route for output in OUTPUTS for route in output.routes(site)]
     errors.extend(collisions(routes))
@@ -110,41 +139,129 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
         raise BuildFailed(errors.sorted())
 
     # 5-6. Render what changed into a new tree beside the output; swap it in only when all succeeded.
-    renderer = RenderContext(site, site_dir, routes, OUTPUTS, code, config_bytes)
+    renderer = RenderContext(site, site_dir, routes, OUTPUTS, code, config_bytes, use_cache=use_cache and write)
     report = BuildReport(entries=len(site.entries), out_dir=out_dir, warnings=sorted(set(warnings)), cached=cached,
                          pages=sum(1 for r in routes if r.path.endswith(".html")),
-                         feeds=sum(1 for r in routes if isinstance(r.target, FeedFile)))
+                         feeds=sum(1 for r in routes if isinstance(r.target, FeedFile)), context=renderer)
     progress("rendering", 0, len(routes))
     if write:
         check_target(out_dir)
         with locked(out_dir):
-            report.files, report.bytes = _render_and_write(site_dir, out_dir, renderer, jobs, use_cache, progress)
+            report.files, report.bytes, report.outputs = _render_and_write(site_dir, out_dir, renderer, jobs, use_cache, progress,
+                                                            digest(code, config_bytes, site.privacy.key()))
+            _record_state(site_dir, out_dir, inputs, report)
     else:
         _render(renderer, {}, None, jobs, progress)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _read_entries(site_dir: Path, config, code: str, config_bytes: bytes, sources, cache, jobs: int, progress):
-    """Every source read from the cache or parsed (in parallel); returns entries, errors, warnings, cache hits."""
-    config_salt = salt(code, config_bytes)
+def _source_keys(site_dir: Path, config, config_salt: str, sources, cache, now_ns: int):
+    """Each readable source's key (what its entry is cached by: the config, its path, its bundle's file list
+    and the digest of its bytes) with its bytes when they were read, and errors for the unreadable.
+
+    A source whose stat signature (sources.signature) is the one recorded when it was last read is not read:
+    the digest of its bytes recorded then stands for them. Any other is read, and recorded.
+    """
+    known = cache.sources() if cache is not None else {}
     max_bytes = config.limits.max_file_mb * 1_000_000
-    errors: list[SourceError] = []
-    keyed = []
+    keyed, errors, fresh = [], [], {}
     for source in sources:
+        path = site_dir / source.path
         try:
-            raw = read_regular(site_dir / source.path, max_bytes)
-        except Unreadable as exc:
-            if exc.size:
-                errors.append(SourceError(source.path, 0, f"the file is {exc.size / 1e6:.1f} MB, over the limit of "
-                                          f"{config.limits.max_file_mb} MB",
-                                          "split it, or raise limits.max_file_mb in site.yaml", code=Code.LIMIT))
-            else:
-                errors.append(SourceError(source.path, 0, exc.message, exc.hint, code=Code.FILE))
-            continue
-        keyed.append((digest(config_salt, source.path, "\n".join(source.bundle_files), raw), source, raw))
+            stat_now = signature(os.stat(path), now_ns)
+        except OSError:
+            stat_now = None  # read_regular says what is wrong with it
+        recorded = known.get(source.path)
+        if stat_now is not None and recorded is not None and recorded[0] == stat_now:
+            raw, sha = None, recorded[1]
+        else:
+            try:
+                raw = read_regular(path, max_bytes)
+            except Unreadable as exc:
+                errors.append(_unreadable(source, exc, config))
+                continue
+            sha = content_digest(raw)
+            if stat_now is not None:
+                fresh[source.path] = (stat_now, sha)
+        keyed.append((_entry_key(config_salt, source, sha), source, raw))
+    if cache is not None:
+        cache.put_sources(fresh, set(known) - {source.path for source in sources})
+    return keyed, errors
+
+
+def _entry_key(config_salt: str, source, sha: str) -> str:
+    return digest(config_salt, source.path, "\n".join(source.bundle_files), sha)
+
+
+def _unreadable(source, exc: Unreadable, config) -> SourceError:
+    if exc.size:
+        return SourceError(source.path, 0, f"the file is {exc.size / 1e6:.1f} MB, over the limit of "
+                           f"{config.limits.max_file_mb} MB", "split it, or raise limits.max_file_mb in site.yaml",
+                           code=Code.LIMIT)
+    return SourceError(source.path, 0, exc.message, exc.hint, code=Code.FILE)
+
+
+def _inputs_digest(site_dir: Path, out_dir: Path, code: str, config_bytes: bytes, base_url: str | None,
+                   drafts: bool, keyed, now_ns: int) -> str:
+    """The digest of everything a build reads: the code, site.yaml and the options, the theme and layouts/,
+    every entry's key, and the signature of every bundle file (copied as they are)."""
+    parts = [code, config_bytes, repr(base_url), repr(drafts), str(out_dir.resolve()),
+             theme_digest(site_dir / LAYOUTS_DIR)]
+    for key, source, _ in keyed:
+        parts.append(key)
+        for name in source.bundle_files:
+            parts += [name, file_signature(site_dir / source.bundle_dir / name, now_ns)]
+    return digest(*parts)
+
+
+def _nothing_to_do(site_dir: Path, out_dir: Path, inputs: str, strict: bool, progress) -> BuildReport | None:
+    """The last build's report when it was made from these very inputs and its output is as it left it (then
+    there is nothing to render, check or write); None when the build must run."""
+    state = load_state(state_path(site_dir, out_dir))
+    if state is None or state.inputs != inputs or state.umask != current_umask() or (strict and state.warnings):
+        return None
+    check_target(out_dir)
+    with locked(out_dir):
+        if not output_intact(site_dir, out_dir, state.manifest):
+            return None
+    progress("reading entries", state.entries, state.entries)
+    return BuildReport(entries=state.entries, pages=state.pages, feeds=state.feeds, out_dir=out_dir,
+                       cached=state.entries, warnings=list(state.warnings), outputs=state.outputs)
+
+
+def _record_state(site_dir: Path, out_dir: Path, inputs: str, report: BuildReport) -> None:
+    """After a build was published: what it was made from, so that a build of the same inputs has nothing to do.
+    Bound to the manifest just installed (a later build installs another); without a manifest, forgotten."""
+    manifest = file_identity(Manifest(site_dir, out_dir).path)
+    umask = current_umask()
+    if not inputs or manifest is None or umask is None:
+        save_state(state_path(site_dir, out_dir), None)
+        return
+    save_state(state_path(site_dir, out_dir), BuildState(inputs, manifest, umask, report.entries, report.pages,
+                                                         report.feeds, tuple(report.warnings), report.outputs))
+
+
+def _read_entries(site_dir: Path, config, config_salt: str, keyed, cache, jobs: int, progress):
+    """Every source's entry, from the cache or parsed (in parallel); returns entries, errors, warnings, cache hits,
+    and the sources' keys (a source that had to be read after all is keyed by the bytes read)."""
+    total = len(keyed)
     hits = cache.get_many([key for key, _, _ in keyed]) if cache is not None else {}
-    misses = [(source, raw) for key, source, raw in keyed if key not in hits]
+    errors: list[SourceError] = []
+    misses, final = [], []
+    for key, source, raw in keyed:
+        if key not in hits and raw is None:
+            # Known by its stat, but its entry is not in the cache (a new site.yaml, a cache pruned): read it.
+            try:
+                raw = read_regular(site_dir / source.path, config.limits.max_file_mb * 1_000_000)
+            except Unreadable as exc:
+                errors.append(_unreadable(source, exc, config))
+                continue
+            key = _entry_key(config_salt, source, content_digest(raw))
+        final.append((key, source, raw))
+        if key not in hits:
+            misses.append((source, raw))
+    keyed = final
     parsed = iter(read_many(misses, config, jobs))
     results, fresh = [], []
     for key, source, raw in keyed:
@@ -167,8 +284,8 @@ def _read_entries(site_dir: Path, config, code: str, config_bytes: bytes, source
         if entry is not None:
             entries.append(entry)
             warnings += entry.warnings
-    progress("reading entries", len(sources), len(sources))
-    return entries, errors, warnings, len(hits)
+    progress("reading entries", total, total)
+    return entries, errors, warnings, len(hits), keyed
 
 
 def _render(renderer: RenderContext, old, root, jobs: int, progress):
@@ -180,29 +297,32 @@ def _render(renderer: RenderContext, old, root, jobs: int, progress):
         raise InternalError(failed.owner, failed.original, failed.details) from None
 
 
-def _render_and_write(site_dir: Path, out_dir: Path, renderer: RenderContext, jobs: int, use_cache: bool, progress):
-    """Render, index, publish: changed pages are rendered into a new tree, the search index is made from it,
-    and the write stage swaps it in once the privacy gate passed it; returns the files and bytes written.
+def _render_and_write(site_dir: Path, out_dir: Path, renderer: RenderContext, jobs: int, use_cache: bool, progress,
+                      search_key: str = ""):
+    """Render, index, publish: changed pages are rendered into a new tree, the search index's changed shards
+    are made from the entries' text, and the write stage swaps the tree in once the privacy gate passed it;
+    returns the files and bytes written and the files of the output. `search_key` digests what every search record is made from besides
+    its entry (see generator/search.py).
 
     Every step that can fail (rendering, writing, the search index, the manifest, the gate) runs before
     the swap: a build that fails leaves the output folder as it was. When no file's bytes changed and no
     file came or went, the output folder is left exactly as it is: a build with no change writes nothing.
     """
     config = renderer.site.config
-    index = INDEX_DIR if config.search else None
+    index = search.INDEX_DIR if config.search else None
     gate = _PrivacyGate(site_dir, out_dir, renderer.site, use_cache)
     with writing(site_dir, out_dir, use_cache) as stage:
         outcomes = _render(renderer, stage.old, stage.root, jobs, progress)
         if not stage.changed(outcomes, derived=index):
             # Nothing changed: the search index stays as it is, and so does the output folder.
-            return stage.keep(outcomes + stage.kept(index), gate)
+            outcomes += stage.kept(index)
+            return (*stage.keep(outcomes, gate), len(outcomes))
         stage.link_unchanged(outcomes)
         if index:
             progress("indexing for search")
-            with stage.staging() as staging:
-                outcomes += stage.add_files(build_index(stage.root, staging, out_dir,
-                                                        timeout=config.limits.search_timeout))
-        return stage.publish(outcomes, gate)
+            outcomes += search.index(renderer.site, renderer.views, search_key, stage,
+                                     timeout=config.limits.search_timeout, jobs=jobs)
+        return (*stage.publish(outcomes, gate), len(outcomes))
 
 
 def _config_warnings(config) -> list[SourceError]:
@@ -217,8 +337,9 @@ class _PrivacyGate:
     """The last step before the swap: no path or byte about to be published holds a private handle.
 
     Files whose bytes are unchanged were scanned by the last build, under the same
-    private people (a digest of them is kept beside the cache); when the people
-    change, every file is scanned again.
+    private people (a digest of them is kept beside the cache), and so were their
+    paths (a file not written is the last output's, at the same path); when the
+    people change, every path and file is scanned again.
     """
 
     site_dir: Path
@@ -227,6 +348,8 @@ class _PrivacyGate:
     use_cache: bool
     key_file: Path | None = None
     """Where the people's digest is recorded once the scanned files are published (None: nowhere)."""
+    recorded: bool = False
+    """Whether the key file already holds the people's digest."""
 
     def check(self, root: Path, paths: list[str], written: set[str]) -> None:
         """Raises BuildFailed on a hit."""
@@ -238,14 +361,18 @@ class _PrivacyGate:
             scanned_before = self.use_cache and key_file.read_text(encoding="ascii") == digest(privacy.key())
         except OSError:
             scanned_before = False
-        errors = privacy.gate(root, paths, written if scanned_before else set(paths), self.site.entries)
+        if scanned_before:
+            errors = privacy.gate(root, sorted(written), written, self.site.entries)
+        else:
+            errors = privacy.gate(root, paths, set(paths), self.site.entries)
         if errors:
             raise BuildFailed(sorted(errors))
         self.key_file = key_file if self.use_cache else None
+        self.recorded = scanned_before
 
     def passed(self) -> None:
         """After the swap: the people the published files were scanned for. Losing it only costs a rescan."""
-        if self.key_file is None:
+        if self.key_file is None or self.recorded:
             return
         try:
             self.key_file.parent.mkdir(exist_ok=True)

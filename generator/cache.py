@@ -2,29 +2,46 @@
 
 Parsed entries, keyed by a digest of everything that changes the result: the
 file's path and bytes, its bundle's file list, site.yaml and the generator's
-version (Lektor's artifact_config_hashes). Stored in SQLite, which keeps two
-builds at once safe; an unreadable cache is deleted and rebuilt, never trusted.
-The output manifest, also kept there, belongs to the write stage
-(generator/writer/manifest.py).
+version (Lektor's artifact_config_hashes). Beside them, each source's stat
+signature and the digest of its bytes (a file whose stat is unchanged is not
+read again), and the entries that passed the privacy check, by entry and
+private people. Stored in SQLite, which keeps two builds at once safe; an
+unreadable cache is deleted and rebuilt, never trusted.
+
+`BuildState` says what the last published build was made from (the digest of
+all its inputs) and what it reported: a build with the very same inputs, whose
+output is as that build left it, has nothing to do. The output manifest, also
+kept here, belongs to the write stage (generator/writer/manifest.py).
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
 from pathlib import Path
 
 from . import __version__
+from .errors import SourceError
 
 CACHE_DIR = ".chorus-cache"
-SCHEMA = 2
-"""Bump when the shape of cached values changes (entries, or the output manifest's records)."""
+SCHEMA = 3
+"""Bump when the shape of cached values changes (entries, sources, the output manifest, the build state)."""
 
 
 def digest(*parts: bytes | str) -> str:
+    """SHA-256 of the parts, each preceded by its length (so that no two lists of parts hash alike)."""
     h = hashlib.sha256()
+    if len(parts) > 2:
+        # One update of the joined parts hashes the same bytes as one update per part, in fewer calls.
+        encoded = [part.encode("utf-8") if isinstance(part, str) else part for part in parts]
+        h.update(b"".join(piece for data in encoded for piece in (len(data).to_bytes(8, "little"), data)))
+        return h.hexdigest()
     for part in parts:
         data = part.encode("utf-8") if isinstance(part, str) else part
         h.update(len(data).to_bytes(8, "little"))
@@ -39,6 +56,20 @@ def code_digest() -> str:
     for path in sorted(package.rglob("*.py")):
         parts += [str(path.relative_to(package)), path.read_bytes()]
     return digest(*parts)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """While many objects that live on are made (entries unpickled, the site assembled, the manifest loaded),
+    the cyclic garbage collector would walk all of them again each time they grew by a quarter, and find
+    nothing to free: it is paused meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def salt(code: str, config_bytes: bytes) -> str:
@@ -61,7 +92,16 @@ class EntryCache:
     def _open(self) -> None:
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+            # Written by another version: its rows may not mean what this one reads them as.
+            self.db.execute("BEGIN IMMEDIATE")
+            for table in ("entries", "sources", "checked"):
+                self.db.execute(f"DROP TABLE IF EXISTS {table}")
+            self.db.execute("CREATE TABLE entries (key TEXT PRIMARY KEY, value BLOB)")
+            self.db.execute("CREATE TABLE sources (path TEXT PRIMARY KEY, signature TEXT, sha TEXT)")
+            self.db.execute("CREATE TABLE checked (key TEXT PRIMARY KEY)")
+            self.db.execute(f"PRAGMA user_version = {SCHEMA}")
+            self.db.execute("COMMIT")
         self.db.execute("SELECT count(*) FROM entries LIMIT 1").fetchone()
 
     def _reset(self) -> None:
@@ -77,12 +117,13 @@ class EntryCache:
             return {}
         found = {}
         try:
-            for start in range(0, len(keys), 900):
-                chunk = keys[start:start + 900]
-                rows = self.db.execute(f"SELECT key, value FROM entries WHERE key IN ({','.join('?' * len(chunk))})",
-                                       chunk).fetchall()
-                for key, value in rows:
-                    found[key] = pickle.loads(value)
+            with collector_paused():
+                for start in range(0, len(keys), 900):
+                    chunk = keys[start:start + 900]
+                    rows = self.db.execute(f"SELECT key, value FROM entries WHERE key IN "
+                                           f"({','.join('?' * len(chunk))})", chunk).fetchall()
+                    for key, value in rows:
+                        found[key] = pickle.loads(value)
         except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
             self._reset()
             return {}
@@ -101,16 +142,72 @@ class EntryCache:
 
     def prune(self, keep: set[str]) -> None:
         """Forget entries no longer in the site, so the cache does not grow forever."""
+        self._prune("entries", "key", keep)
+
+    def _prune(self, table: str, column: str, keep: set[str]) -> None:
         if self.db is None:
             return
         try:
-            stale = [k for (k,) in self.db.execute("SELECT key FROM entries") if k not in keep]
+            stale = [k for (k,) in self.db.execute(f"SELECT {column} FROM {table}") if k not in keep]
             if stale:
                 self.db.execute("BEGIN")
-                self.db.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in stale])
+                self.db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(k,) for k in stale])
                 self.db.execute("COMMIT")
         except (sqlite3.Error, OSError):
             self._disable()
+
+    # ---- sources: each file's stat signature and the digest of its bytes ----
+
+    def sources(self) -> dict[str, tuple[str, str]]:
+        """Source path -> (stat signature, digest of its bytes) as last read."""
+        if self.db is None:
+            return {}
+        try:
+            return {path: (signature, sha) for path, signature, sha in self.db.execute("SELECT * FROM sources")}
+        except sqlite3.Error:
+            self._reset()
+            return {}
+
+    def put_sources(self, changed: dict[str, tuple[str, str]], gone: set[str]) -> None:
+        """Record the sources read again, and forget those that are gone."""
+        if self.db is None or not (changed or gone):
+            return
+        try:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)",
+                                [(path, signature, sha) for path, (signature, sha) in changed.items()])
+            self.db.executemany("DELETE FROM sources WHERE path = ?", [(path,) for path in gone])
+            self.db.execute("COMMIT")
+        except (sqlite3.Error, OSError):
+            self._disable()
+
+    # ---- the privacy check: entries that passed it, by entry and private people ----
+
+    def checked(self) -> set[str]:
+        """Keys (see site.check_key) of the entries that passed the privacy check."""
+        if self.db is None:
+            return set()
+        try:
+            return {key for (key,) in self.db.execute("SELECT key FROM checked")}
+        except sqlite3.Error:
+            self._reset()
+            return set()
+
+    def put_checked(self, passed: set[str], known: set[str]) -> None:
+        """Record the entries that passed this time, and forget the others (`known`: what was recorded)."""
+        if self.db is None:
+            return
+        new = passed - known
+        if new:
+            try:
+                self.db.execute("BEGIN")
+                self.db.executemany("INSERT OR REPLACE INTO checked VALUES (?)", [(key,) for key in new])
+                self.db.execute("COMMIT")
+            except (sqlite3.Error, OSError):
+                self._disable()
+                return
+        if known - passed:
+            self._prune("checked", "key", passed)
 
     def close(self) -> None:
         if self.db is not None:
@@ -130,6 +227,77 @@ class EntryCache:
                 pass
         for suffix in ("", "-wal", "-shm"):
             discard_file(Path(str(self.path) + suffix))
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """What the last published build into one output folder was made from, and what it reported."""
+
+    inputs: str
+    """The digest of everything the build read (see build.py: _inputs_digest)."""
+    manifest: tuple[int, int, int]
+    """The output manifest that build installed (inode, size, mtime): another build since makes another."""
+    umask: int
+    """The umask the output's files and folders were made with."""
+    entries: int
+    pages: int
+    feeds: int
+    warnings: tuple[SourceError, ...]
+    outputs: int = 0
+    """The files of the output folder."""
+
+
+def state_path(site_dir: Path, out_dir: Path) -> Path:
+    return site_dir / CACHE_DIR / f"state-{digest(str(out_dir.resolve()))[:16]}.pickle"
+
+
+def load_state(path: Path) -> BuildState | None:
+    try:
+        with open(path, "rb") as handle:
+            stored = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("schema") != SCHEMA or not isinstance(stored.get("state"),
+                                                                                         BuildState):
+        return None
+    return stored["state"]
+
+
+def save_state(path: Path, state: BuildState | None) -> None:
+    """Record the state of a build just published (None: forget it). Losing it only costs a full build."""
+    temp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    try:
+        if state is None:
+            discard_file(path)
+            return
+        path.parent.mkdir(exist_ok=True)
+        with open(temp, "wb") as handle:
+            pickle.dump({"schema": SCHEMA, "state": state}, handle, pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)
+    except (OSError, pickle.PicklingError):
+        discard_file(temp)
+        discard_file(path)
+
+
+def file_identity(path: Path) -> tuple[int, int, int] | None:
+    """(inode, size, mtime) of a file, None if it is not there: a file replaced by os.replace has a new inode."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def current_umask() -> int | None:
+    """The process's umask, read without changing it (Linux); None where it cannot be."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def discard_file(path: Path) -> None:

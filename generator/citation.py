@@ -99,13 +99,16 @@ def reference(views, entry: Entry) -> Reference:
     meta, config = entry.meta, views.config
     permanent = entry_id(entry, config.base_url)
     section_slug = permanent[len(config.base_url):].strip("/").rsplit("/", 1)[-1] or entry.slug
+    # An author the source does not name is shown on the page under the name the editor gave, but cited as
+    # Chicago cites a work without one: by its title.
+    known = tuple(a.name for a in meta.authors if not a.unknown)
     if entry.kind == "thread":
         author = views.person(meta.author)  # never the handle of a private person
         creators = (author.name,)
-        editors = tuple(a.name for a in meta.authors)
+        editors = known
         genre = f"Thread on {PLATFORM_NAMES.get(meta.platform, meta.platform)}"
     else:
-        creators, editors, genre = tuple(a.name for a in meta.authors), (), ""
+        creators, editors, genre = known, (), ""
     source = meta.source
     publisher = source.publisher if source else ""
     return Reference(
@@ -163,11 +166,48 @@ def _period(text: str) -> str:
 
 
 def _quoted(title: str, stop: str) -> str:
-    """A title in quotation marks with the following stop inside, as Chicago does: “Title,” or “Title.”"""
+    """A title in quotation marks with the following stop inside, as Chicago does: “Title,” or “Title.”
+
+    Quotation marks in the title are nested: “‘Me too’: the tip of the iceberg.” A stop after a quotation
+    that ends the title goes inside both marks: “She said ‘me too.’”
+    """
     title = title.rstrip()
-    if title.endswith(("?", "!", "…")) or (stop == "." and title.endswith(".")):
-        return f"“{title}”"
-    return f"“{title}{stop}”"
+    nested = _nested(title)
+    inner, closing = (nested[:-1], nested[-1]) if title.endswith(("”", '"')) else (nested, "")
+    if inner.endswith(("?", "!", "…")) or (stop == "." and inner.endswith(".")):
+        return f"“{nested}”"
+    return f"“{inner}{stop}{closing}”"
+
+
+_OPENS_AFTER = " \t\n([{/—–-"
+"""What a straight quotation mark follows when it opens a quotation (else it closes one)."""
+
+
+def _nested(title: str) -> str:
+    """The title as it reads inside double quotation marks, as Chicago nests quotations: its double marks
+    become single, and its single marks double.
+
+    A straight double mark opens at the start or after a space or an opening bracket, and closes
+    elsewhere. Of single marks, only a pair opened with ‘ is turned, closed by the next ’ that no letter
+    follows, so that an apostrophe (it’s, the author’s) stays as it is; straight single marks are left
+    alone, since they cannot be told from apostrophes.
+    """
+    out, open_single = [], False
+    for index, char in enumerate(title):
+        after = title[index + 1:index + 2]
+        if char == "“" or (char == '"' and (index == 0 or title[index - 1] in _OPENS_AFTER)):
+            out.append("‘")
+        elif char in '”"':
+            out.append("’")
+        elif char == "‘":
+            out.append("“")
+            open_single = True
+        elif char == "’" and open_single and not after.isalpha():
+            out.append("”")
+            open_single = False
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def chicago(ref: Reference) -> str:
@@ -242,7 +282,7 @@ def bibtex_url(value: str) -> str:
 def bibtex(ref: Reference) -> str:
     fields: list[tuple[str, str]] = []
     if ref.creators:
-        # Each name braced: names here are free text (pseudonyms, 'Unnamed author') and must not be split.
+        # Each name braced: names here are free text (pseudonyms, a first name and an initial) and must not be split.
         fields.append(("author", "{" + " and ".join("{" + bibtex_text(n) + "}" for n in ref.creators) + "}"))
     elif ref.lead_publisher:
         fields.append(("organization", "{" + bibtex_text(ref.lead_publisher) + "}"))

@@ -1,4 +1,4 @@
-"""The `chorus` command: build, check, serve and new.
+"""The `chorus` command: build, check, serve, new and import.
 
 Exit status: 0 done; 1 the content has errors; 2 bad usage. Errors go to stderr,
 one per line, all at once; never a traceback (unless --debug).
@@ -70,6 +70,27 @@ def make_parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("kind", choices=list(KINDS), metavar="KIND", help="article, take, thread or page")
     new_cmd.add_argument("title", metavar="TITLE", help='the title, in quotes: "My title"')
     _site_arg(new_cmd)
+
+    import_cmd = commands.add_parser(
+        "import", help="turn a platform's export into draft threads, every author private unless public_accounts "
+                       "lists them",
+        description="Read twarc2 output (X API v2, JSON Lines), Twitter's account archive (data/tweets.js) or a "
+                    "Mastodon export (outbox.json) and write each thread (the posts of one conversation by one "
+                    "author) as a draft in content/threads/. Every author is private unless site.yaml's "
+                    "public_accounts lists them. An existing file is never overwritten; nothing goes to the "
+                    "network. See docs/import.md.")
+    import_cmd.add_argument("files", nargs="+", metavar="FILE", help="the export's files")
+    import_cmd.add_argument("--into", choices=("threads", "posts"), default="threads",
+                            help="threads: write thread files (default); posts: print ```post blocks to paste "
+                                 "into an entry")
+    _site_arg(import_cmd)
+    import_cmd.add_argument("--conversation", metavar="ID", default="",
+                            help="import only the thread of this conversation (or of the post with this id)")
+    import_cmd.add_argument("--dry-run", action="store_true", help="say what would be written, write nothing")
+    import_cmd.add_argument("--update", action="store_true",
+                            help="add the new posts of threads already imported to their files")
+    import_cmd.add_argument("--strict", action="store_true", help="write nothing when a file has an error")
+    _debug_arg(import_cmd)
     return parser
 
 
@@ -132,12 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "new":
             return _new(site_dir, args.kind, args.title)
+        if args.command == "import":
+            return _import(site_dir, args)
         if args.command == "build":
             report = _build(progress, site_dir, args.out, drafts=args.drafts, base_url=args.base_url,
                             jobs=args.jobs, strict=args.strict)
             _warnings(report)
-            print(f"built {report.entries} entries: {report.pages} pages, {report.feeds} feeds, {report.files} files "
-                  f"({report.bytes / 1e6:.1f} MB) in {report.seconds:.2f} s -> {report.out_dir}")
+            written = f"{report.files} written, {report.bytes / 1e6:.1f} MB" if report.files else "0 written"
+            print(f"built {report.entries} entries: {report.pages} pages, {report.feeds} feeds, {report.outputs} files "
+                  f"({written}) in {report.seconds:.2f} s -> {report.out_dir}")
         else:
             report = _build(progress, site_dir, drafts=args.drafts, write=False, jobs=args.jobs,
                             strict=args.strict, use_cache=False)
@@ -189,13 +213,43 @@ def _warnings(report) -> None:
 
 
 def _new(site_dir: Path, kind: str, title: str) -> int:
-    from .scaffold import NewEntryError, new_entry
+    from .scaffold import DRAFT_NOTE, NewEntryError, new_entry
     try:
         path = new_entry(site_dir, kind, title)
     except NewEntryError as exc:
         print(f"chorus: error: {exc}", file=sys.stderr)
         return exc.code
-    print(path)
+    print(path)  # alone on stdout, for a script: $EDITOR "$(chorus new take "Title")"
+    print(DRAFT_NOTE, file=sys.stderr)
+    return EXIT_OK
+
+
+def _import(site_dir: Path, args: argparse.Namespace) -> int:
+    """`chorus import`: the report on stdout (on stderr with --into posts, whose blocks are stdout), then
+    every warning and error of the files on stderr."""
+    import shlex
+    from .config import load_config
+    from .imports import Request, run as run_import
+    if args.update and args.into == "posts":
+        print("chorus: error: --update adds posts to thread files: leave out --into posts", file=sys.stderr)
+        return EXIT_USAGE
+    config, errors = load_config(site_dir)
+    if config is None:
+        raise BuildFailed(errors)
+    again = " ".join(["chorus import", *map(shlex.quote, args.files)]
+                     + (["--site", shlex.quote(str(args.site))] if args.site != Path(".") else [])
+                     + (["--conversation", shlex.quote(args.conversation)] if args.conversation else []))
+    outcome = run_import(site_dir, config, Request(tuple(args.files), args.into, args.conversation, args.dry_run,
+                                                   args.update, args.strict, again))
+    if outcome.blocks:
+        print("\n\n".join(outcome.blocks))
+    for line in outcome.lines:
+        print(line, file=sys.stderr if args.into == "posts" else sys.stdout)
+    for problem in sorted(dict.fromkeys(outcome.problems)):
+        print(problem, file=sys.stderr)
+    if outcome.errors:
+        print(summary_line(outcome.errors), file=sys.stderr)
+        return EXIT_CONTENT
     return EXIT_OK
 
 

@@ -150,6 +150,19 @@ class Warning:
 
 
 @dataclass(frozen=True)
+class PublicAccounts:
+    """Accounts `chorus import` names as they are: public figures and organisations, by platform."""
+
+    twitter: tuple[str, ...] = key("Twitter handles, without '@' (they count for X too).", list_of(_term_name), ())
+    mastodon: tuple[str, ...] = key("Mastodon handles as user@server.", list_of(_term_name), ())
+
+    def of(self, platform: str) -> frozenset[str]:
+        """The public handles of a platform, lowercased, without a leading '@'."""
+        handles = self.twitter if platform in ("twitter", "x") else getattr(self, platform, ())
+        return frozenset(handle.lstrip("@") for handle in handles)
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """site.yaml: the archive's settings."""
 
@@ -170,6 +183,9 @@ class SiteConfig:
     content_warnings: tuple[tuple[str, Warning], ...] = key(
         "A vocabulary of content warnings by slug; when given, entries may use only these.",
         mapping_of(record(Warning)), ())
+    public_accounts: PublicAccounts = key(
+        "Handles that `chorus import` keeps public; every other author it imports is private (`private: true`).",
+        record(PublicAccounts), PublicAccounts())
 
     def warning_names(self) -> dict[str, str]:
         """Every name an editor may write for a warning (slug, alias or label, lowercased) -> its label."""
@@ -213,7 +229,8 @@ def load_config(site_dir: Path, base_url: str | None = None) -> tuple[SiteConfig
     try:
         node = yamlsrc.load(content, 1)
     except Invalid as exc:
-        return None, [SourceError(CONFIG_FILE, exc.line or 1, exc.message, exc.hint, code=Code.CONFIG)]
+        return None, [SourceError(CONFIG_FILE, exc.line or 1, exc.message, exc.hint, code=Code.CONFIG,
+                                  excerpt=exc.excerpt)]
     problems: list[Problem] = []
     config = read_record(SiteConfig, node, None, problems, missing_line=1)
     errors = [SourceError(CONFIG_FILE, p.line, p.message, p.hint, code=Code.CONFIG) for p in problems]

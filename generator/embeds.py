@@ -106,7 +106,7 @@ def _post_embed(content: str, line: int, ctx, post_block_cls, problems: list[Pro
     try:
         node = yamlsrc.load(content, line + 1)
     except Invalid as exc:
-        problems.append(Problem(exc.line or line, f"post block: {exc.message}", exc.hint, Code.SYNTAX))
+        problems.append(Problem(exc.line or line, f"post block: {exc.message}", exc.hint, Code.SYNTAX, exc.excerpt))
         return None
     if node is None:
         problems.append(Problem(line, "post block: the block is empty", "write the post's text:, author: and url: "

@@ -10,9 +10,9 @@ import html
 import re
 from dataclasses import dataclass, replace
 
-from . import yamlsrc
+from . import samples, yamlsrc
 from .config import SiteConfig
-from .errors import Code, Invalid, SourceError, did_you_mean
+from .errors import Code, Invalid, SourceError, closest, did_you_mean
 from .privacy import drop_identity
 from .embeds import MARKER_RE, Embed, extract
 from .frontmatter import split
@@ -74,7 +74,8 @@ def _vocabulary(taxonomy: str):
         written = text(node).strip()
         slug = names.get(written.lower())
         if slug is None:
-            hint = did_you_mean(written, names) or (
+            meant = closest(written, names)  # a slug or an alias: the hint names the term by its slug
+            hint = (f"did you mean '{names[meant]}'?" if meant else "") or (
                 "expected one of: " + ", ".join(s for s, _ in vocabulary.terms) if vocabulary.terms
                 else f"add taxonomies.{taxonomy}.terms to site.yaml")
             raise Invalid(f"'{abridged(written)}' is not a {taxonomy[:-1]} in site.yaml", hint)
@@ -119,6 +120,8 @@ class Author:
 
     name: str = key("The name shown.", text)
     url: str = key("A link to the author's page (http, https or mailto).", url, "")
+    unknown: bool = key("The source names no author: the name shown stands in for one, and citations leave it "
+                        "out.", boolean, False)
 
 
 def _author(node: Node, ctx) -> Author:
@@ -317,8 +320,9 @@ class Entry:
 def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
                markdown: MarkdownRenderer) -> tuple[Entry | None, list[SourceError]]:
     """Parse and render one entry file."""
-    def fail(line: int, message: str, hint: str, code: Code) -> tuple[None, list[SourceError]]:
-        return None, [SourceError(source.path, line, message, hint, code=code)]
+    def fail(line: int, message: str, hint: str, code: Code,
+             excerpt: tuple[str, ...] = ()) -> tuple[None, list[SourceError]]:
+        return None, [SourceError(source.path, line, message, hint, code=code, excerpt=excerpt)]
 
     try:
         content = raw.decode("utf-8")
@@ -330,7 +334,7 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
         parts = split(content)
         node = yamlsrc.load(parts.yaml, parts.yaml_line)
     except Invalid as exc:
-        return fail(exc.line or 1, exc.message, exc.hint, Code.SYNTAX)
+        return fail(exc.line or 1, exc.message, exc.hint, Code.SYNTAX, exc.excerpt)
 
     problems: list[Problem] = []
     context = ReadContext(config)
@@ -348,7 +352,8 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
     body, embeds, embed_problems = extract(parts.body, parts.body_line, context, PostBlock)
     problems += embed_problems
     if problems:
-        return None, [SourceError(source.path, p.line, p.message, p.hint, code=p.code) for p in problems]
+        return None, [SourceError(source.path, p.line, p.message, p.hint, code=p.code, excerpt=p.excerpt)
+                      for p in problems]
 
     body_html, written_links = markdown.render(body)
     links = _collect_links(source, written_links, parts.body, parts.body_line)
@@ -359,7 +364,8 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
                   body_html=body_html, summary=summary, links=links, body_line=parts.body_line,
                   words=len(re.findall(r"\w+", body)) - len(embeds), embeds=embeds,
                   line_of=tuple(sorted(node.key_lines.items())) if node else (),
-                  warnings=tuple(_warnings(source, meta, summary, body_html)))
+                  warnings=tuple(_warnings(source, meta, summary, body_html)
+                                 + samples.left_in(source.path, meta, parts.body, parts.body_line, node)))
     return entry, []
 
 

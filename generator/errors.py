@@ -36,6 +36,8 @@ class Code(enum.Enum):
     """The output folder cannot be written (full disk, read-only, not ours)."""
     SEARCH = "search"
     """The search indexer failed or timed out."""
+    EXPORT = "export"
+    """A file given to `chorus import` holds what it cannot import: an unknown shape, an API error instead of posts."""
     WARNING = "warning"
     """Not an error: the build goes on (an error with --strict)."""
 
@@ -54,16 +56,21 @@ class SourceError:
     """How to mend it; empty when the message says it all."""
     code: Code = field(default=Code.FIELD, compare=False)
     """What kind of problem it is: callers decide by this, never by the message."""
+    excerpt: tuple[str, ...] = field(default=(), compare=False)
+    """Lines shown under the error, indented: the line of the file at fault and a caret under the column
+    (YAML syntax errors); empty for most errors."""
 
     @property
     def is_warning(self) -> bool:
         return self.code is Code.WARNING
 
     def __str__(self) -> str:
-        # Any part may quote content (a file name, a tag, a value): one error must stay one line.
+        # Any part may quote content (a file name, a tag, a value): one error must stay one line, and each
+        # line of its excerpt one line, indented so that it never reads as an error of its own.
         where = f"{self.path}:{self.line}" if self.line else self.path
         text = f"{where}: {self.message}"
-        return _one_line(f"{text} ({self.hint})" if self.hint else text)
+        shown = _one_line(f"{text} ({self.hint})" if self.hint else text)
+        return "\n".join([shown] + ["    " + _one_line(line) for line in self.excerpt])
 
 
 def _one_line(text: str) -> str:
@@ -101,12 +108,14 @@ class BuildFailed(Exception):
 class Invalid(Exception):
     """A value is wrong: raised by field parsers, turned into a SourceError by the caller."""
 
-    def __init__(self, message: str, hint: str = "", line: int | None = None, code: Code = Code.FIELD):
+    def __init__(self, message: str, hint: str = "", line: int | None = None, code: Code = Code.FIELD,
+                 excerpt: tuple[str, ...] = ()):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.line = line
         self.code = code
+        self.excerpt = excerpt  # as SourceError.excerpt
 
 
 def closest(word: str, choices) -> str | None:

@@ -3,23 +3,37 @@
 While a route renders, every input its view models read is recorded as a key: an
 entry, a tag, a term list, a page of a listing, an entry's links and responses,
 an embedded thread, a bundle file. Nothing is listed by hand: the views record
-what they read, as they read it. The next build computes the current digest of
-each key from the newly assembled site (`Inputs.value`) and re-renders exactly
-the files whose recorded inputs changed. What every file shares (the code,
-site.yaml, templates, navigation, private people) is the shell digest, part of
-every fingerprint.
+what they read, as they read it. Each file's manifest record keeps its inputs as
+pairs (key, digest of that input then). The next build computes the current
+digest of each key from the newly assembled site (`Inputs.value`), once per key
+however many files read it, and re-renders exactly the files one of whose pairs
+changed. What every file shares (the code, site.yaml, templates, navigation,
+private people) is the shell digest, the input SHELL of every file.
+
+Parts of a file kept between builds (`Stores`, used by RenderContext.stored)
+are judged the same way, by the pairs of what each part read.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .cache import digest
+from .cache import SCHEMA, digest, discard_file
 from .site import Listing, Site
+from .sources import file_signature
 
 Key = tuple[str, ...]
+Pair = tuple[Key, str]
+"""An input as a file was made from it: its key, and its digest then."""
+
+SHELL: Key = ("shell",)
+"""The input every file is made from: code, site.yaml, templates, navigation, private people."""
 
 
 class Recorder:
@@ -53,17 +67,25 @@ class Recorder:
 class Inputs:
     """The current digest of every kind of recorded key, computed from the assembled site once each."""
 
-    def __init__(self, site: Site, site_dir: Path, tag_title: Callable[[str], str]):
+    def __init__(self, site: Site, site_dir: Path, tag_title: Callable[[str], str], shell: str):
         self.site = site
         self.site_dir = site_dir
         self._tag_title = tag_title
+        self._shell = shell
+        self._now_ns = time.time_ns()
+        """When a bundle file is judged by its stat or by its bytes (sources.file_signature): once per build,
+        so that every process values it alike."""
         self._values: dict[Key, str] = {}
         self._listings: dict[str, Listing] | None = None
         self._entries: dict | None = None
+        self._seen: set[Pair] = set()
+        self._changed: set[Pair] = set()
+        """Of the pairs recorded by the last build that were seen in this one, those whose digest changed."""
         self._kinds = {"entry": self._entry, "tag": self._tag, "terms": self._terms, "listing": self._listing,
                        "related": self._related, "archive": self._archive, "responses": self._responses,
                        "links": self._links, "thread": self._thread, "feed": self._feed, "home": self._home,
-                       "entries": self._all_entries, "file": self._file}
+                       "entries": self._all_entries, "dates": self._dates, "file": self._file,
+                       "shell": self._shell_value}
 
     def value(self, key: Key) -> str:
         found = self._values.get(key)
@@ -72,8 +94,25 @@ class Inputs:
             found = self._values[key] = self._kinds[key[0]](*key[1:])
         return found
 
-    def fingerprint(self, shell: str, path: str, keys) -> str:
-        return digest(shell, path, *(f"{'/'.join(key)}\0{self.value(key)}" for key in sorted(keys)))
+    def pairs(self, keys) -> frozenset[Pair]:
+        """The keys read while something was made, each with its digest now: what its record keeps."""
+        return frozenset((key, self.value(key)) for key in keys)
+
+    def still(self, pairs) -> bool:
+        """Whether every input of these pairs (recorded by an earlier build) has the same digest now."""
+        if (SHELL, self._shell) not in pairs:
+            # New code, site.yaml or templates: nothing else needs valuing (nor could be, by older code's keys).
+            return False
+        if not self._seen.issuperset(pairs):
+            for pair in pairs:
+                if pair not in self._seen:
+                    self._seen.add(pair)
+                    if self.value(pair[0]) != pair[1]:
+                        self._changed.add(pair)
+        return self._changed.isdisjoint(pairs)
+
+    def fingerprint(self, path: str, pairs) -> str:
+        return digest(path, *(f"{'/'.join(key)}\0{value}" for key, value in sorted(pairs)))
 
     # ---- one function per kind of key ----
 
@@ -81,7 +120,7 @@ class Inputs:
         entry = self._by_path().get(path)
         if entry is None:
             return "gone"
-        return digest(entry.digest, self.site.urls.get(path, ""))
+        return f"{entry.digest}:{self.site.urls.get(path, '')}"  # a digest and a URL: nothing to hash
 
     def _by_path(self) -> dict:
         if self._entries is None:
@@ -103,7 +142,7 @@ class Inputs:
         per_page = self.site.config.pagination
         page = int(number)
         chunk = listing.entries[(page - 1) * per_page: page * per_page]
-        return digest(listing.title, str(len(listing.entries)), *(e.path for e in chunk))
+        return _joined(listing.title, str(len(listing.entries)), *(e.source.path for e in chunk))
 
     def _all_listings(self) -> dict[str, Listing]:
         if self._listings is None:
@@ -122,11 +161,17 @@ class Inputs:
 
     def _responses(self, path: str) -> str:
         site = self.site
-        return digest(*(e.path for e in site.responses.get(path, [])), "\0",
-                      *(e.path for e in site.responds_to.get(path, [])), str(site.withdrawn_responses.get(path, 0)))
+        responses, responds_to = site.responses.get(path, ()), site.responds_to.get(path, ())
+        withdrawn = site.withdrawn_responses.get(path, 0)
+        if not responses and not responds_to and not withdrawn:
+            return "none"  # most entries: nothing to digest
+        return digest(*(e.path for e in responses), "\0", *(e.path for e in responds_to), str(withdrawn))
 
     def _links(self, path: str) -> str:
-        return digest(*sorted(f"{k}\0{v}" for k, v in self.site.link_targets.get(path, {}).items()))
+        targets = self.site.link_targets.get(path)
+        if not targets:
+            return "none"
+        return digest(*sorted(f"{k}\0{v}" for k, v in targets.items()))
 
     def _thread(self, slug: str) -> str:
         thread = self.site.threads.get(slug)
@@ -149,9 +194,97 @@ class Inputs:
     def _all_entries(self) -> str:
         return digest(*(f"{e.path}\0{e.digest}\0{self.site.urls.get(e.path, '')}" for e in self.site.entries))
 
+    def _dates(self) -> str:
+        """What a file made from the whole archive's shape reads of each entry (the sitemap, the timeline):
+        its URL, kind, dates, whether it is a draft or withdrawn, and its terms; not its text."""
+        urls = self.site.urls
+        lines = []
+        for entry in self.site.entries:
+            meta, path = entry.meta, entry.source.path
+            tags = " ".join(f"{t.key}={len(t.display)}:{t.display}" for t in meta.tags)  # as written: any text
+            lines.append(f"{path} {urls.get(path, '')} {entry.kind} {meta.date.at.isoformat()} "
+                         f"{meta.updated.at.isoformat() if meta.updated else '-'} {meta.draft} "
+                         f"{meta.withdrawn is not None} {','.join(meta.regions)} {','.join(meta.sectors)} {tags}")
+        return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
     def _file(self, path: str) -> str:
+        return file_signature(self.site_dir / path, self._now_ns)
+
+    def _shell_value(self) -> str:
+        return self._shell
+
+
+def _joined(title: str, *parts: str) -> str:
+    """A digest of a title and of parts that hold no NUL (paths, numbers): one hash, not one per part."""
+    return hashlib.sha256(f"{len(title)}:{title}\0{chr(0).join(parts)}".encode("utf-8")).hexdigest()
+
+
+class Stores:
+    """Named stores of parts of files, kept in the cache folder between builds (None: kept in memory only).
+
+    Each holds {name of a part: (its input pairs, its value)}. A store is read when first opened, and written
+    back when closed if a part was added or one was not used (a part no longer made is forgotten). Losing one
+    only costs computing its parts again.
+    """
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self._open: dict[str, dict] = {}
+        self._dirty: set[str] = set()
+
+    def open(self, name: str) -> "_Store":
+        if name not in self._open:
+            self._open[name] = self._load(name)
+        return _Store(self._open[name], lambda: self._dirty.add(name))
+
+    def close(self, name: str, used: set[str]) -> None:
+        parts = self._open.get(name, {})
+        if name in self._dirty or set(parts) != used:
+            self._open[name] = {key: value for key, value in parts.items() if key in used}
+            self._save(name, self._open[name])
+            self._dirty.discard(name)
+
+    def _path(self, name: str) -> Path | None:
+        return self.folder / f"parts-{name}.pickle" if self.folder is not None else None
+
+    def _load(self, name: str) -> dict:
+        path = self._path(name)
+        if path is None:
+            return {}
         try:
-            st = (self.site_dir / path).stat()
-        except OSError:
-            return "gone"
-        return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+            with open(path, "rb") as handle:
+                stored = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            return {}
+        if not isinstance(stored, dict) or stored.get("schema") != SCHEMA or not isinstance(stored.get("parts"), dict):
+            return {}
+        return stored["parts"]
+
+    def _save(self, name: str, parts: dict) -> None:
+        path = self._path(name)
+        if path is None:
+            return
+        temp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        try:
+            path.parent.mkdir(exist_ok=True)
+            with open(temp, "wb") as handle:
+                pickle.dump({"schema": SCHEMA, "parts": parts}, handle, pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, path)
+        except (OSError, pickle.PicklingError):
+            discard_file(temp)
+            discard_file(path)
+
+
+class _Store:
+    """One open store: get a part, put a part (marking the store to be written)."""
+
+    def __init__(self, parts: dict, touched: Callable[[], None]):
+        self._parts = parts
+        self._touched = touched
+
+    def get(self, key: str):
+        return self._parts.get(key)
+
+    def put(self, key: str, value) -> None:
+        self._parts[key] = value
+        self._touched()

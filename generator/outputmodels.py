@@ -19,7 +19,7 @@ class FilterOption:
     """One value a search filter can take."""
 
     value: str
-    """As the entry pages' `search_meta` write it: a kind, a term's slug or a year."""
+    """As the search index's metadata holds it (generator/search.py): a kind, a term's slug or a year."""
     title: str
     """As the menu shows it: the kind's or term's title, or the year."""
 
@@ -29,7 +29,7 @@ class SearchFilter:
     """One menu of the search form."""
 
     name: str
-    """`kind`, `regions`, `sectors` or `year`, as in `search_meta`."""
+    """`kind`, `regions`, `sectors` or `year`: a name of the search index's metadata."""
     label: str
     """`Kind`, `Region`, `Sector` or `Year`."""
     options: list[FilterOption]

@@ -10,18 +10,23 @@ order, so the output is identical whatever the number of jobs.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import pickle
 import queue
+import shutil
 import signal
+import tempfile
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .cache import digest
+from .cache import CACHE_DIR, digest
 from .entries import read_entry
 from .errors import SourceError
+from .feeditems import store_of
 from .markup import MarkdownRenderer
 from .writer import Outcome, Record, write_file
 
@@ -147,7 +152,8 @@ def read_many(items: list, config, jobs: int) -> list:
     state = (config, MarkdownRenderer(unsafe_html=config.markdown.unsafe_html))
     size = max(1, len(items)) if len(items) < 64 else max(16, len(items) // (jobs * 8))
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    return [result for chunk in _fork_map(jobs, state, _read_chunk, chunks) for result in chunk]
+    with _frozen_heap():
+        return [result for chunk in _fork_map(jobs, state, _read_chunk, chunks) for result in chunk]
 
 
 # ---- stage 5: rendering and writing pages ------------------------------------
@@ -163,12 +169,13 @@ class _RenderState:
     dirs: set[str]
 
 
-def _render_range(state: _RenderState, bounds):
-    """Render routes[start:stop]; returns outcomes, or ('error', SourceError) / ('internal', owner, message)."""
-    start, stop = bounds
+def _render_routes(state: _RenderState, indices: list[int]):
+    """Render the routes at these indices; returns ('done', outcomes, the feed items this process stored),
+    or ('error', SourceError) / ('internal', owner, exception, traceback)."""
     renderer, old, root = state.renderer, state.old, state.root
     outcomes = []
-    for route in renderer.routes[start:stop]:
+    for index in indices:
+        route = renderer.routes[index]
         try:
             previous = old.get(route.path)
             if previous is not None and renderer.unchanged(route, previous):
@@ -189,7 +196,7 @@ def _render_range(state: _RenderState, bounds):
         if root is not None:
             write_file(root, route.path, data, state.dirs)
         outcomes.append(Outcome(route.path, fingerprint, sha, True, len(data), inputs))
-    return outcomes
+    return ("done", outcomes, store_of(renderer).added())
 
 
 class RenderFailed(Exception):
@@ -201,20 +208,81 @@ class RenderFailed(Exception):
 
 
 def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, progress=None) -> list[Outcome]:
-    """Render every route of the site, writing changed files under `root` (None: write nothing)."""
+    """Render every route of the site, writing changed files under `root` (None: write nothing).
+
+    In two rounds: first the routes whose targets say `renders_first` (entry pages, which store their
+    entries' feed items as they go), then the others (feeds among them, which read those items). The items
+    are kept in a temporary folder for the length of the render (feeditems.FragmentStore).
+    """
     count = len(renderer.routes)
-    size = max(50, count // (max(jobs, 1) * 16))
-    bounds = [(i, min(i + size, count)) for i in range(0, count, size)]
+    first = [i for i, route in enumerate(renderer.routes) if getattr(route.target, "renders_first", False)]
+    rounds = [first, sorted(set(range(count)).difference(first))]
+    jobs = jobs if count >= 200 else 1
     state = _RenderState(renderer, old, root, set())
-    results = _fork_map(jobs if count >= 200 else 1, state, _render_range, bounds,
-                        progress=(lambda bound, _: progress("rendering", bound[1], count)) if progress else None)
-    outcomes = []
+    store = store_of(renderer)
+    outcomes: list = [None] * count
+    done = 0
+    folder = _items_folder(renderer.site_dir / CACHE_DIR)
+    try:
+        store.open(folder)
+        with _frozen_heap():
+            for indices in rounds:
+                size = max(50, len(indices) // (max(jobs, 1) * 16))
+                chunks = [indices[i:i + size] for i in range(0, len(indices), size)]
+                for chunk, result in zip(chunks, _fork_map(jobs, state, _render_routes, chunks)):
+                    if result[0] == "error":
+                        raise RenderFailed(error=result[1])
+                    if result[0] == "internal":
+                        raise RenderFailed(owner=result[1], original=result[2], details=result[3])
+                    store.merge(result[2])
+                    for index, outcome in zip(chunk, result[1]):
+                        outcomes[index] = outcome
+                    done += len(chunk)
+                    if progress:
+                        progress("rendering", done, count)
+    finally:
+        store.close()
+        shutil.rmtree(folder, ignore_errors=True)
     interned: dict = {}  # one tuple per input key across all routes: the manifest stores each key once
-    for result in results:
-        if isinstance(result, tuple):
-            if result[0] == "error":
-                raise RenderFailed(error=result[1])
-            raise RenderFailed(owner=result[1], original=result[2], details=result[3])
-        outcomes += [replace(o, inputs=tuple(interned.setdefault(key, key) for key in o.inputs))
-                     if o.inputs else o for o in result]
-    return outcomes
+    return [replace(o, inputs=tuple(interned.setdefault(key, key) for key in o.inputs)) if o.inputs else o
+            for o in outcomes]
+
+
+ITEMS_PREFIX = "feed-items-"
+
+
+def _items_folder(cache_dir: Path) -> Path:
+    """A new folder for this render's feed items, in the cache folder (the system's temporary folder if
+    that cannot be written). A build killed outright leaves its folder behind: the next one removes the
+    folders of processes that are gone."""
+    try:
+        cache_dir.mkdir(exist_ok=True)
+        for stale in cache_dir.glob(ITEMS_PREFIX + "*"):
+            pid = stale.name[len(ITEMS_PREFIX):].partition("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+        return Path(tempfile.mkdtemp(prefix=f"{ITEMS_PREFIX}{os.getpid()}-", dir=cache_dir))
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix=f"chorus-{ITEMS_PREFIX}"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True
+
+
+@contextmanager
+def _frozen_heap():
+    """Everything made so far (the site, its entries) is left out of the cyclic garbage collector while
+    the work runs: it lives until the end anyway, collections do not walk it again and again, and a forked
+    worker does not write to its pages (so they stay shared with the parent instead of being copied)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -7,15 +7,17 @@ in the site's layouts/ replace the built-in theme's, name by name.
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
 import jinja2
 
-from .cache import digest
+from typing import Callable
 
+from .cache import CACHE_DIR, digest
 from .errors import Code, SourceError
-from .inputs import Inputs, Recorder
+from .inputs import SHELL, Inputs, Recorder, Stores
 from .routes import Route
 from .site import Site
 from .views import Views
@@ -64,18 +66,20 @@ class RenderContext:
     While a route renders, every input its views read is recorded (generator/inputs.py).
     """
 
-    def __init__(self, site: Site, site_dir: Path, routes: list[Route], outputs, code: str, config_bytes: bytes):
+    def __init__(self, site: Site, site_dir: Path, routes: list[Route], outputs, code: str, config_bytes: bytes,
+                 use_cache: bool = True):
         self.site = site
         self.site_dir = site_dir
         self.routes = routes
         self.layouts = site_dir / LAYOUTS_DIR
         self.recorder = Recorder()
         self.views = Views(site, record=self.recorder.record)
-        self.inputs = Inputs(site, site_dir, self.views.known_tag_title)
         self._outputs = {target: output for output in outputs for target in output.TARGETS}
         """Route target type -> the output module that renders it."""
         self._memo: dict = {}
         self.shell = self._shell_digest(code, config_bytes)
+        self.inputs = Inputs(site, site_dir, self.views.known_tag_title, self.shell)
+        self._stores = Stores(site_dir / CACHE_DIR if use_cache else None)
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(self.layouts)),
                                         jinja2.FileSystemLoader(str(THEME_DIR / "templates"))]),
@@ -83,10 +87,19 @@ class RenderContext:
             keep_trailing_newline=True)
 
     def render(self, route: Route) -> tuple[bytes, frozenset]:
-        """The route's bytes, and the keys of every input read to make them (generator/inputs.py)."""
+        """The route's bytes, and every input read to make them, each a pair (key, its digest now): see
+        generator/inputs.py. What every file shares (the shell) is one of them."""
         with self.recorder.recording() as keys:
             data = self._outputs[type(route.target)].render(self, route)
-        return data, frozenset(keys)
+        keys.add(SHELL)
+        return data, self.inputs.pairs(keys)
+
+    def fresh(self) -> "RenderContext":
+        """This context with nothing computed yet (an empty memo): to render an entry read since it was made
+        (chorus serve's preview, generator/preview.py)."""
+        other = copy.copy(self)
+        other._memo = {}
+        return other
 
     def record(self, *key: str) -> None:
         """For outputs that read the site directly rather than through the views."""
@@ -103,27 +116,45 @@ class RenderContext:
         self.recorder.replay(hit[1])
         return hit[0]
 
+    def stored(self, name: str, items: list[tuple[str, object]], compute: Callable[[object], object]) -> list:
+        """[compute(item) for each item], each value taken from the store `name` (kept in the cache folder
+        between builds) when every input it read last time is unchanged; its inputs count for the file being
+        rendered. `items` are (a name unique in the store, the item); what compute reads of the item itself,
+        it records, as any view does. For parts of a file made from every entry (the open data's rows): an
+        edit computes its entry's part again, not every entry's."""
+        store = self._stores.open(name)
+        values = []
+        for item_key, item in items:
+            found = store.get(item_key)
+            if found is not None and self.inputs.still(found[0]):
+                self.recorder.replay(key for key, _ in found[0])
+                values.append(found[1])
+                continue
+            with self.recorder.recording() as keys:
+                value = compute(item)
+            keys.add(SHELL)
+            store.put(item_key, (self.inputs.pairs(keys), value))
+            values.append(value)
+        self._stores.close(name, {item_key for item_key, _ in items})
+        return values
+
     # ---- what each file depends on, so that unchanged files are not rendered again ----
 
     def _shell_digest(self, code: str, config_bytes: bytes) -> str:
         """Inputs every file shares: the generator's code, site.yaml, templates, navigation, private people."""
-        parts = [code, config_bytes, repr(self.site.config), str(self.site.drafts)]
-        for folder in (self.layouts, THEME_DIR):
-            if folder.is_dir():
-                for path in sorted(folder.rglob("*")):
-                    if path.is_file():
-                        parts += [str(path.relative_to(folder)), path.read_bytes()]
+        parts = [code, config_bytes, repr(self.site.config), str(self.site.drafts), theme_digest(self.layouts)]
         parts += [f"{p.meta.title}\0{self.site.urls[p.path]}" for p in self.site.pages]
         parts += sorted(f"{k}\0{v}" for k, v in self.site.private_handles.items())
         return digest(*parts)
 
-    def fingerprint(self, route: Route, keys) -> str:
-        """The digest of everything the route's file was made from: the shell and its recorded inputs."""
-        return self.inputs.fingerprint(self.shell, route.path, keys)
+    def fingerprint(self, route: Route, pairs) -> str:
+        """The digest of everything the route's file was made from (its inputs as render() gave them)."""
+        return self.inputs.fingerprint(route.path, pairs)
 
     def unchanged(self, route: Route, previous) -> bool:
-        """Whether the file the last build made for this route would come out the same."""
-        return previous.inputs is not None and self.fingerprint(route, previous.inputs) == previous.fingerprint
+        """Whether the file the last build made for this route would come out the same: every input it was
+        made from (the shell among them) has the digest it had then. Each input is valued once per build."""
+        return bool(previous.inputs) and self.inputs.still(previous.inputs)
 
     # ---- templates ----
 
@@ -190,6 +221,18 @@ class RenderContext:
         """A theme file, or the file of the same name in layouts/ that replaces it."""
         override = self.layouts / name
         return (override if override.is_file() else THEME_DIR / "static" / name).read_bytes()
+
+
+def theme_digest(layouts: Path) -> str:
+    """The digest of the templates and theme files a build may use: the site's layouts/ and the built-in theme."""
+    parts = []
+    for folder in (layouts, THEME_DIR):
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    parts += [str(path.relative_to(folder)), path.read_bytes()]
+        parts.append("\0")
+    return digest(*parts)
 
 
 def _source_line(source: str | None, line: int | None) -> str:

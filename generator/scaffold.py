@@ -2,20 +2,24 @@
 
 Every key the kind may have is there, in the order generator/entries.py declares them, each with its
 doc as a comment (generator/reference.py walks the declarations). Required keys have a value that
-passes the checks, so the file builds exactly as written (a take's author, a thread's author and post
-are stand-ins to replace); every other key is commented out with an example, to use by removing '# '.
+passes the checks, so the file builds as written (a take's author, a thread's author and post are
+stand-ins to replace); every other key is commented out with an example, to use by removing '# '.
+The entry is a draft (`draft: true`) with a sample line for a body: it is published once the editor
+removes that line, and a build warns about any stand-in still in it then (generator/samples.py).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import yaml
 
 from . import reference, schema
+from .samples import SAMPLE_BODIES, STAND_IN_NAME, STAND_IN_POST
 from .config import SiteConfig, load_config
 from .entries import FrontMatter
 from .errors import BuildFailed
@@ -25,6 +29,9 @@ from .urls import slugify
 
 KIND_FOLDERS = {kind.name: kind.folder for kind in KINDS}
 """`chorus new KIND` -> the folder under content/."""
+
+DRAFT_NOTE = "It is a draft: remove its line 'draft: true' to publish it (chorus serve --drafts shows it meanwhile)."
+"""What `chorus new` says on stderr of the file it wrote, after its path on stdout."""
 
 
 class NewEntryError(Exception):
@@ -107,11 +114,12 @@ def new_entry(site_dir: Path, kind: str, title: str, today: date | None = None) 
 
 
 STAND_INS = {
-    "authors": ('["Editor"]', 'Change "Editor" to the author\'s name.'),
-    "author.name": ('"Author\'s name"', "Change it."),
-    "posts.text": ('"The post\'s text, as published."', "Replace it."),
+    "authors": (f"[{quote(STAND_IN_NAME)}]", "Change it to the author's name."),
+    "author.name": (quote(STAND_IN_NAME), "Change it."),
+    "posts.text": (quote(STAND_IN_POST), "Replace it."),
 }
-"""Values for required keys that an editor has to replace: the file builds with them all the same."""
+"""Values for required keys that an editor has to replace: the file builds with them all the same, and a
+build warns about them once the entry is no draft."""
 
 EXAMPLES = {
     "author.handle": "their_handle",
@@ -119,10 +127,11 @@ EXAMPLES = {
 }
 """Examples for keys whose type alone gives a poor one: a handle of '...' would match every '...' in the file."""
 
-FILLED = frozenset({"platform", "author.private"})
-"""Optional keys a new file writes all the same, with their example: a thread's `platform`, since its
-stand-in post has no url to read it from, and `private: true` for its author, since a person stays
-private until the editor decides otherwise."""
+FILLED = frozenset({"draft", "platform", "author.private"})
+"""Optional keys a new file writes all the same, with their example: `draft: true`, since a new entry is
+not ready to publish; a thread's `platform`, since its stand-in post has no url to read it from, and
+`private: true` for its author, since a person stays private until the editor decides otherwise."""
+DRAFT_LINE_NOTE = "Remove this line to publish the entry."
 
 OPTIONAL_HEADING = "# Optional keys: remove the '# ' to use one (docs/front-matter.md)."
 COMMENT_COLUMN = 32
@@ -136,12 +145,32 @@ class _Context:
     title: str
     today: date
     config: SiteConfig
+    given: Mapping[str, str] = field(default_factory=dict)
+    """Values written as they are, by key path (`date`, `author.handle`); a value starting with a line
+    break is a block written below its key (`posts`)."""
+    walk: Mapping[str, list[Key]] = field(default_factory=dict)
+    """key_walk(): the keys of each record."""
 
 
-def front_matter(kind: str, title: str, today: date, config: SiteConfig) -> str:
-    """The file `chorus new` writes: front matter, then a line saying what to write in the body."""
-    ctx = _Context(kind, title, today, config)
-    present = [key for key in reference.top_level(FrontMatter) if reference.rule(key, kind) != REFUSED]
+def key_walk() -> dict[str, list[Key]]:
+    """The keys of front matter ('') and of each record a key holds (`author`, `posts.media`), by that key's
+    path: what front_matter walks, worked out once by a caller that writes many files (chorus import)."""
+    walk = {"": reference.top_level(FrontMatter)}
+    for key in reference.keys(FrontMatter):
+        if key.nested is not None and not key.by_name:
+            walk[key.path] = reference.top_level(key.nested, key.path)
+    return walk
+
+
+def front_matter(kind: str, title: str, today: date, config: SiteConfig, given: Mapping[str, str] | None = None,
+                 body: str | None = None, walk: Mapping[str, list[Key]] | None = None) -> str:
+    """The file `chorus new` writes: front matter, then a line saying what to write in the body.
+
+    `chorus import` passes the values it read (`given`, written uncommented in their place among the
+    keys), the body it writes and the key_walk() it made once; every other key is written as `chorus new`
+    writes it."""
+    ctx = _Context(kind, title, today, config, given or {}, walk or key_walk())
+    present = [key for key in ctx.walk[""] if reference.rule(key, kind) != REFUSED]
     written = [key for key in present if _written(key, ctx)]
     lines = ["---"]
     for key in written:
@@ -150,13 +179,13 @@ def front_matter(kind: str, title: str, today: date, config: SiteConfig) -> str:
     for key in present:
         if key not in written:
             lines += _key_lines(key, "", "", ctx)
-    return "\n".join(lines + ["---", BODIES[kind], ""])
+    return "\n".join(lines + ["---", SAMPLE_BODIES[kind] if body is None else body, ""])
 
 
 def _written(key: Key, ctx: _Context) -> bool:
-    """Whether a key is written uncommented: required of the kind (or of its record), or FILLED."""
+    """Whether a key is written uncommented: required of the kind (or of its record), FILLED, or given."""
     required = reference.rule(key, ctx.kind) == REQUIRED if key.depth == 0 else key.required
-    return required or key.path in FILLED
+    return required or key.path in FILLED or key.path in ctx.given
 
 
 def _key_lines(key: Key, indent: str, hash_at: str | None, ctx: _Context, item: bool = False) -> list[str]:
@@ -164,11 +193,13 @@ def _key_lines(key: Key, indent: str, hash_at: str | None, ctx: _Context, item: 
     `item` starts a list item ('- ')."""
     value, note = _value(key, ctx)
     comment = reference.sentence(key.doc) + (f" {note}" if note else "")
+    if value is not None and value.startswith("\n"):
+        return [_line(indent, hash_at, f"{key.name}:", comment, item)] + value[1:].split("\n")
     if value is not None or key.nested is None or key.by_name:
         return [_line(indent, hash_at, f"{key.name}: {value or ''}".rstrip(), comment, item)]
     lines = [_line(indent, hash_at, f"{key.name}:", comment, item)]
     inner = indent + ("    " if key.many else "  ")
-    for index, child in enumerate(reference.top_level(key.nested, key.path)):
+    for index, child in enumerate(ctx.walk[key.path]):
         child_hash = hash_at if hash_at is not None else (None if _written(child, ctx) else inner)
         lines += _key_lines(child, inner, child_hash, ctx, item=key.many and index == 0)
     return lines
@@ -184,10 +215,14 @@ def _line(indent: str, hash_at: str | None, text: str, comment: str, item: bool)
 
 def _value(key: Key, ctx: _Context) -> tuple[str | None, str]:
     """The key's value as YAML and a note for its comment; None for a key whose value is a block."""
+    if key.path in ctx.given:
+        return ctx.given[key.path], ""
     if key.path == "title":
         return quote(ctx.title), ""
     if key.path == "date":
         return ctx.today.isoformat(), ""
+    if key.path == "draft":
+        return "true", DRAFT_LINE_NOTE
     if key.path in STAND_INS and _written(key, ctx):
         return STAND_INS[key.path]
     if key.path in EXAMPLES:
@@ -249,11 +284,3 @@ def _vocabulary_note(key: Key, parse: schema.Parser, ctx: _Context) -> str:
         return ""
     return "site.yaml has: " + ", ".join(terms) + "." if terms else "site.yaml lists none yet."
 
-
-BODIES = {
-    "article": "Write the article here, in Markdown.",
-    "take": "Write the take here, in Markdown.",
-    "thread": "An editor's note on the thread: where it was found, which parts are missing, "
-              "whether the posts are still online.",
-    "page": "Write the page here, in Markdown.",
-}

@@ -51,6 +51,8 @@ class Problem:
     message: str
     hint: str = ""
     code: Code = Code.FIELD
+    excerpt: tuple[str, ...] = ()
+    """As SourceError.excerpt: a malformed post block's line and caret."""
 
 
 def read_record(cls, node: Node | None, ctx: Any, problems: list[Problem], *, path: str = "",

@@ -1,195 +1,253 @@
-"""The search index: Pagefind reads the finished pages and makes a static index of them.
+"""The search index: the entries' own text, indexed by Pagefind in shards that are rebuilt only when they change.
 
-Only entry pages carry `data-pagefind-body`, so listings, notices and the search
-page itself are not indexed; withdrawn entries and drafts never carry it, and
-private handles are never in any page to begin with.
+What is indexed is each listed entry's text as visitors read it (title, summary,
+body, posts, @mentions of private people already replaced by names: the views
+make it), with the values a result shows and the search page filters on as
+Pagefind metadata. Drafts, withdrawn entries and pages are never indexed.
 
-Pagefind is an external process, so it is held to what we promise of our own
-code: it runs with a timeout and no input, it may write only into a staging
-folder beside the new tree (checked after it ran: the tree it reads is left as
-it was, and it made nothing but plain files), and its output is made
-byte-identical from run to run (it lists languages in a random order, so
-pagefind-entry.json is rewritten with its languages sorted). The index's files
-are handed to the write stage, which keeps (hard-links) those whose bytes did
-not change from the last output, like every other file; this module writes
-nothing into the tree.
+The archive is split into shards of at most `SHARD_SIZE` entries (a stable hash
+of each entry's URL picks its shard; their number doubles as the archive grows),
+each a Pagefind index in its own folder, pagefind/<n>/, which the search page
+merges in the browser (Pagefind's mergeIndex). A shard's fingerprint digests
+what its text is made from (its entries' digests and URLs, the threads they
+embed, the code, site.yaml, the private people); an unchanged shard keeps the last output's files, so an
+edit re-indexes one shard, and the indexer's memory is bounded by a shard, not
+by the archive.
+
+Pagefind's output is made byte-identical from run to run: it lists languages in
+a random order, so pagefind-entry.json is rewritten with its languages sorted.
 """
 
 from __future__ import annotations
 
-import ctypes
+import hashlib
+import html
 import json
-import os
+import queue
 import re
-import signal
-import stat
-import subprocess
-import sys
 import threading
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Iterator, Protocol
 
-from .errors import BuildFailed, Code, SourceError
-from .writer import WriteFailed
+from .cache import digest
+from .embeds import PLACEHOLDER_RE
+from .entries import Entry
+from .pagefind import REPORT, Pagefind, Record, failed
+from .site import Site
+from .views import Views
 
 INDEX_DIR = "pagefind"
 ENTRY_NAME = "pagefind-entry.json"
-ENTRY_FILE = f"{INDEX_DIR}/{ENTRY_NAME}"
+SHARD_SIZE = 1000
+"""Entries per shard, at most: what an edit re-indexes, and what bounds the indexer's memory. A visitor's
+first search loads each shard's entry file and metadata (a few kB each), so shards are not made smaller."""
+SCRIPTS = ("pagefind.js", "pagefind-worker.js")
+"""Pagefind's own scripts the search page runs, kept in the first shard only; its UI bundles are not used."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 """What a language and its hash in the index must look like: Pagefind makes file names of them."""
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
 
 
-def build_index(root: Path, staging: Path, out_dir: Path, *, timeout: float) -> dict[str, bytes | Path]:
-    """Index the new tree at `root` (to be published as `out_dir`), with Pagefind writing into the empty
-    folder `staging`; returns the index's files by their path in the site (pagefind/...), each as a file in
-    `staging` or as bytes, for the write stage to put into the tree.
-    """
-    if (root / INDEX_DIR).exists():
-        raise _failed(f"a page or alias is published under /{INDEX_DIR}/, where the index goes",
-                      "move the page or alias elsewhere")
-    try:
-        before = _walk(root)
-    except OSError as exc:
-        raise WriteFailed.of("", exc) from None
-    # Only entry pages are indexed: the glob spares Pagefind from reading every listing and archive page.
-    _run_pagefind([sys.executable, "-m", "pagefind", "--site", str(root), "--output-path", str(staging), "--silent",
-                   "--glob", "{*,articles/*,takes/*,threads/*}/index.html"], timeout,
-                  {root: out_dir, staging: out_dir / INDEX_DIR})
-    _check_untouched(root, before)
-    files = _produced(staging)
-    entry = _entry(staging)
-    _check_languages(entry)
-    files[ENTRY_FILE] = _canonical(entry)
-    return files
+class IndexStage(Protocol):
+    """What the index needs of the write stage (generator/writer): it keeps a shard's old files or adds its
+    new ones, and says what became of each (its outcomes)."""
+
+    def kept_if(self, folder: str, fingerprint: str) -> list: ...
+
+    def add_files(self, files: dict[str, bytes], fingerprint: str) -> list: ...
 
 
-def _run_pagefind(command: list[str], timeout: float, shown: dict[Path, Path]) -> None:
-    """Run Pagefind with no input and a time limit; its failure is one error naming the cause, with each
-    folder of `shown` named as the editor knows it (the value)."""
-    # Pagefind must not outlive a killed build: it would go on writing into a folder the next build removed.
-    # (preexec_fn is unsafe beside other threads, as under chorus serve, where a build is never killed alone.)
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    try:
-        # Its own session: on a timeout or an interrupt, the whole group is stopped, whatever it started.
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True, preexec_fn=_die_with_parent if in_main_thread else None)
-    except OSError as exc:
-        raise _failed(f"Pagefind could not be started: {exc.strerror or exc}") from None
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _stop(proc)
-        raise _failed(f"Pagefind timed out after {timeout:g} s",
-                      "raise limits.search_timeout in site.yaml, or set search: false") from None
-    except BaseException:
-        _stop(proc)
-        raise
-    if proc.returncode < 0:
-        raise _failed(f"Pagefind was stopped by signal {-proc.returncode}")
-    if proc.returncode != 0:
-        lines = [_ANSI.sub("", line).strip() for line in (err or out).decode("utf-8", "replace").splitlines()]
-        last = next((line for line in reversed(lines) if line), "")
-        # Pagefind names the folders it read and wrote: temporary ones, which the editor never sees.
-        for folder, known_as in shown.items():
-            last = last.replace(str(folder), str(known_as))
-        raise _failed(f"Pagefind exited with status {proc.returncode}" + (f": {last}" if last else ""))
+@dataclass(frozen=True)
+class Shard:
+    name: str
+    entries: tuple[Entry, ...]
+    fingerprint: str
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        proc.kill()
-    proc.wait()  # only the direct child: a stray grandchild holding the pipes cannot make us hang
-    for pipe in (proc.stdout, proc.stderr):
-        if pipe is not None:
-            pipe.close()
+def shard_count(entries: int) -> int:
+    """Shards for an archive of this many searchable entries: a power of two, each of at most SHARD_SIZE."""
+    count = 1
+    while entries > count * SHARD_SIZE:
+        count *= 2
+    return count
 
 
-def _walk(root: Path) -> dict[str, bool]:
-    """Every entry under root, relative path -> whether it is a folder (links and others are not folders)."""
-    found = {}
-    pending = [("", str(root))]
-    while pending:
-        prefix, folder = pending.pop()
-        with os.scandir(folder) as items:
-            for item in items:
-                rel = prefix + item.name
-                is_dir = item.is_dir(follow_symlinks=False)
-                found[rel] = is_dir
-                if is_dir:
-                    pending.append((rel + "/", item.path))
+def searchable(site: Site) -> list[Entry]:
+    """What visitors may find: listed entries (no pages, nothing withdrawn), never a draft."""
+    return [entry for entry in site.listed if not entry.meta.draft]
+
+
+def shard_folders(site: Site, base: str) -> list[str]:
+    """The URL of each shard's folder, the first one holding Pagefind's scripts."""
+    return [f"{base}{INDEX_DIR}/{n}/" for n in range(shard_count(len(searchable(site))))]
+
+
+def shards(site: Site, key: str) -> list[Shard]:
+    """The archive's shards; `key` digests what every record is also made from (code, site.yaml, people)."""
+    entries = searchable(site)
+    count = shard_count(len(entries))
+    members: list[list[Entry]] = [[] for _ in range(count)]
+    for entry in entries:
+        url = site.urls[entry.path]
+        members[int(hashlib.sha256(url.encode("utf-8")).hexdigest()[:8], 16) % count].append(entry)
+    found = []
+    for number, group in enumerate(members):
+        group.sort(key=lambda e: site.urls[e.path])
+        fingerprint = digest(key, str(count), str(number), *(_inputs(site, e) for e in group))
+        found.append(Shard(str(number), tuple(group), fingerprint))
     return found
 
 
-def _check_untouched(root: Path, before: dict[str, bool]) -> None:
-    """Refuse a tree Pagefind changed: it reads the new tree, and only the write stage writes in it."""
+def record(views: Views, entry: Entry) -> Record:
+    """An entry as the index holds it: its own text, as its page shows it, and what a result shows."""
+    meta = entry.meta
+    title = views.title(entry)
+    language = meta.lang or views.config.language
+    body = views.site.privacy.redact_html(entry.body_html)
+    pieces = PLACEHOLDER_RE.split(body)
+    text = [title, views.redact(entry.summary)]
+    for index, piece in enumerate(pieces):
+        if index % 2 == 0:
+            text.append(_plain(piece))
+        elif int(piece) < len(entry.embeds):
+            embed = entry.embeds[int(piece)]
+            if embed.kind == "post":
+                text += _post_text(views, embed.post, embed.post.platform)
+            elif (thread := _shown_thread(views.site, embed.slug)) is not None:
+                # As the page shows it: the thread's posts are part of what a visitor reads here.
+                text += [views.title(thread)] + _posts_text(views, thread)
+    if entry.kind == "thread":
+        text += _posts_text(views, entry)
+    date = views.when(meta.date)
+    return Record(
+        url=views.url(views.site.urls[entry.path]),
+        language=language,
+        content=" ".join(" ".join(part for part in text if part).split()),
+        meta=(("title", title), ("date", date.text), ("kind", entry.kind), ("year", str(meta.date.at.year)),
+              ("regions", "|".join(meta.regions)), ("sectors", "|".join(meta.sectors))),
+        sort=(("date", date.iso),),
+    )
+
+
+def _shown_thread(site: Site, slug: str) -> Entry | None:
+    """The thread an embed shows in full: published and not withdrawn."""
+    thread = site.threads.get(slug)
+    if thread is None or thread.meta.withdrawn or thread.path not in site.urls:
+        return None
+    return thread
+
+
+def _posts_text(views: Views, thread: Entry) -> list[str]:
+    return [text for post in thread.meta.posts for text in _post_text(views, post, thread.meta.platform)]
+
+
+def _post_text(views: Views, post, platform: str) -> list[str]:
+    return [views.redact(post.text, platform)] + [views.redact(m.alt, platform) for m in post.media]
+
+
+def _inputs(site: Site, entry: Entry) -> str:
+    """What an entry's record is made from besides the key: the entry, its URL, the threads it shows."""
+    parts = [site.urls[entry.path], entry.digest]
+    for embed in entry.embeds:
+        if embed.kind == "thread":
+            thread = _shown_thread(site, embed.slug)
+            parts.append(f"{embed.slug}:{thread.digest if thread is not None else '-'}")
+    return "\0".join(parts)
+
+
+def _plain(body_html: str) -> str:
+    return html.unescape(_TAG.sub(" ", body_html))
+
+
+def index(site: Site, views: Views, key: str, stage: IndexStage, *, timeout: float, jobs: int = 1) -> list:
+    """Bring the search index up to date in the new tree: unchanged shards are kept as the last output
+    left them, the others are indexed again, by up to `jobs` Pagefind processes at once; returns the
+    index's outcomes, sorted by path."""
+    outcomes: list = []
+    todo = []
+    for shard in shards(site, key):
+        kept = stage.kept_if(f"{INDEX_DIR}/{shard.name}", shard.fingerprint)
+        if kept:
+            outcomes += kept
+        else:
+            todo.append(shard)
+    for shard, files in _indexed(views, todo, timeout, jobs):
+        outcomes += stage.add_files({f"{INDEX_DIR}/{shard.name}/{rel}": data for rel, data in files.items()},
+                                    shard.fingerprint)
+    return sorted(outcomes, key=lambda outcome: outcome.path)
+
+
+def _indexed(views: Views, todo: list[Shard], timeout: float, jobs: int) -> Iterator[tuple[Shard, dict]]:
+    """Each shard of `todo` with its files, as Pagefind processes (one per thread, which only waits on it)
+    finish them. A failure in one stops them all: the first failure is raised, after every thread ended."""
+    if not todo:
+        return
+    pending: queue.SimpleQueue = queue.SimpleQueue()
+    for shard in todo:
+        pending.put(shard)
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    processes: list[Pagefind] = []
+    threads = []
     try:
-        after = _walk(root)
-    except OSError as exc:
-        raise WriteFailed.of("", exc) from None
-    for rel, is_dir in sorted(after.items()):
-        if before.get(rel) != is_dir:
-            raise _failed(f"Pagefind wrote {rel}, outside its {INDEX_DIR}/ folder or not a plain file", _REPORT)
+        # Every process is started before any thread: starting one runs code in the child before exec.
+        for _ in range(max(1, min(jobs, len(todo)))):
+            processes.append(Pagefind(timeout))
+        for pagefind in processes:
+            thread = threading.Thread(target=_index_shards, args=(views, pagefind, pending, done), daemon=True)
+            thread.start()
+            threads.append(thread)
+        for _ in todo:
+            shard, files = done.get()
+            if isinstance(files, BaseException):
+                raise files
+            yield shard, files
+    finally:
+        for pagefind in processes:
+            pagefind.kill()  # a thread still waiting on its process then ends at once
+        for thread in threads:
+            thread.join()
+        for pagefind in processes:
+            pagefind.close()
 
 
-def _produced(staging: Path) -> dict[str, bytes | Path]:
-    """The files Pagefind wrote, by their path in the site, sorted; refuses anything that is not a plain
-    file or folder (a link could make the index show a file from anywhere)."""
-    produced: dict[str, bytes | Path] = {}
+def _index_shards(views: Views, pagefind: Pagefind, pending: queue.SimpleQueue, done: queue.SimpleQueue) -> None:
+    while True:
+        try:
+            shard = pending.get_nowait()
+        except queue.Empty:
+            return
+        try:
+            files = _bundle(pagefind.index([record(views, entry) for entry in shard.entries]), shard.name)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            done.put((shard, exc))
+            return
+        done.put((shard, files))
+
+
+def _bundle(files: dict[str, bytes], shard: str) -> dict[str, bytes]:
+    """The files a shard publishes: its index; and in the first shard, which the search page loads first,
+    Pagefind's scripts and its language modules (merged shards use the first one's)."""
+    if ENTRY_NAME not in files:
+        raise failed(f"Pagefind made no {ENTRY_NAME}", REPORT)
+    kept = {rel: data for rel, data in files.items()
+            if "/" in rel or rel.endswith(".pf_meta")
+            or (shard == "0" and (rel in SCRIPTS or rel.endswith(".pagefind")))}
+    kept[ENTRY_NAME] = _canonical(files[ENTRY_NAME])
+    return kept
+
+
+def _canonical(data: bytes) -> bytes:
+    """pagefind-entry.json with what Pagefind writes in a random order (its languages) in a fixed one, and
+    the rest as Pagefind wrote it; refuses languages that are no plain names (Pagefind makes file names
+    of them)."""
     try:
-        for rel, is_dir in sorted(_walk(staging).items()):
-            if not (is_dir or stat.S_ISREG(os.lstat(staging / rel).st_mode)):
-                raise _failed(f"Pagefind wrote {INDEX_DIR}/{rel}, outside its {INDEX_DIR}/ folder or not a plain "
-                              "file", _REPORT)
-            if not is_dir:
-                produced[f"{INDEX_DIR}/{rel}"] = staging / rel
-    except OSError as exc:
-        raise WriteFailed.of(INDEX_DIR, exc) from None
-    return produced
-
-
-def _entry(staging: Path) -> dict:
-    """Pagefind's pagefind-entry.json, which names the index's languages."""
-    try:
-        entry = json.loads((staging / ENTRY_NAME).read_bytes())
-        if isinstance(entry, dict) and isinstance(entry["languages"], dict):
-            return entry
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    raise _failed(f"Pagefind wrote no readable {ENTRY_FILE}", _REPORT)
-
-
-def _check_languages(entry: dict) -> None:
-    """Pagefind names files after each language: one that is not a plain tag means files were put elsewhere."""
-    try:
-        # wasm is null for a language Pagefind has no stemmer for
-        names = [(name, value["hash"], value.get("wasm") or name) for name, value in entry["languages"].items()]
-    except (KeyError, TypeError, AttributeError):
-        raise _failed(f"Pagefind wrote no readable {ENTRY_FILE}", _REPORT) from None
+        entry = json.loads(data)
+        names = [(name, value["hash"], value.get("wasm") or name)  # wasm is null without a stemmer
+                 for name, value in entry["languages"].items()]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise failed(f"Pagefind wrote no readable {ENTRY_NAME}", REPORT) from None
     for parts in names:
         if not all(isinstance(part, str) and _NAME.fullmatch(part) for part in parts):
-            raise _failed(f"Pagefind indexed a language that is not a language tag: {parts[0]!r}", _REPORT)
-
-
-def _canonical(entry: dict) -> bytes:
-    """pagefind-entry.json with what Pagefind writes in a random order (its languages) in a fixed one, and
-    the rest as Pagefind wrote it."""
+            raise failed(f"Pagefind indexed a language that is not a language tag: {parts[0]!r}", REPORT)
     entry = dict(entry, languages=dict(sorted(entry["languages"].items())))
     return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG, kept across exec
-    except (OSError, AttributeError):
-        pass
-
-
-_INSTALL = "install Chorus with its dependencies (pagefind[extended]), or set search: false in site.yaml"
-_REPORT = "please report it; search: false in site.yaml builds the site without search"
-
-
-def _failed(detail: str, hint: str = _INSTALL) -> BuildFailed:
-    return BuildFailed([SourceError("site.yaml", 0, f"the search index could not be built: {detail}", hint,
-                                    code=Code.SEARCH)])

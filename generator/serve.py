@@ -29,7 +29,9 @@ from .build import InternalError, build
 from .errors import BuildFailed, summary_line
 from .hostcheck import LOCALHOST, HostCheck, url_literal
 from .livereload import BuildState, Hub
+from .preview import preview
 from .previewserver import ChorusServer, ServeError, open_server
+from .render import RenderContext
 from .watcher import THEME_DIR, Watcher
 
 WATCH_RETRY_SECONDS = 5.0
@@ -77,6 +79,8 @@ class Session:
         self.watcher: Watcher | None = None
         self.stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.context: RenderContext | None = None
+        """What the last good build rendered with (its site in memory), for previews."""
         self._warnings: list[str] = []
         self._watch_problem = ""
 
@@ -109,20 +113,49 @@ class Session:
         return self.base_url
 
     def rebuild(self, changed: set[str] | None = None, first: bool = False) -> bool:
-        """Build once; whatever the build raises is reported, never raised. Returns whether it succeeded."""
+        """Build once; whatever the build raises is reported, never raised. Returns whether it succeeded.
+
+        An edit that changes only an entry's own page is shown first (preview.py), and the browser reloads
+        then; the build that follows brings the rest up to date without reloading it again.
+        """
         what = self._what_changed(changed)
+        previewed = self._preview(changed, what) if changed else False
         try:
             # One process: forking a pool beside the server's and watcher's threads is not safe;
             # the cache keeps rebuilds after an edit small anyway.
             report = build(self.site_dir, self.root, drafts=self.drafts, base_url=self.base_url, jobs=1)
         except BuildFailed as failed:
+            self.context = None
             self._failed([str(e) for e in failed.errors], summary_line(failed.errors), what)
             return False
         except Exception as exc:  # an internal error, a full disk, a bug: serve goes on with the last good site
+            self.context = None
             self._failed([self._describe(exc)], "1 error" if isinstance(exc, OSError) else "internal error",
                          what, exc)
             return False
-        self._succeeded(report, what, first)
+        self.context = report.context
+        self._succeeded(report, what, first, reload=not previewed)
+        return True
+
+    def _preview(self, changed: set[str], what: str) -> bool:
+        """Show an edit of an entry's body at once, when the last build succeeded; False if it cannot be."""
+        if self.context is None or self.state.errors:
+            return False
+        started = time.perf_counter()
+        try:
+            pages = preview(self.context, self.site_dir, self.root, changed)
+        except Exception as exc:  # the build that follows reports what is wrong, once
+            if self.debug:
+                self._traceback(exc)
+            return False
+        if not pages:
+            return False
+        with self.lock:
+            self.state.build += 1
+            payload = self.state.as_json()
+        self.say(f"[{time.strftime('%H:%M:%S')}] showing {', '.join(pages)} "
+                 f"in {time.perf_counter() - started:.2f} s{what}; updating the rest")
+        self.hub.publish("reload", payload)
         return True
 
     def _what_changed(self, changed: set[str] | None) -> str:
@@ -185,9 +218,11 @@ class Session:
             self.say(f"chorus: {exc.filename or self.root}: {exc.strerror or exc} "
                      "(the last good pages cannot be served)", error=True)
 
-    def _succeeded(self, report, what: str, first: bool) -> None:
+    def _succeeded(self, report, what: str, first: bool, reload: bool = True) -> None:
+        """A good build: open pages reload, unless the page they show was previewed already (`reload` False)."""
         with self.lock:
-            self.state.build += 1
+            if reload:
+                self.state.build += 1
             self.state.errors, self.state.summary = [], ""
             payload = self.state.as_json()
         warnings = [str(w) for w in getattr(report, "warnings", None) or []]
@@ -198,7 +233,8 @@ class Session:
         verb = "built" if first else "rebuilt"
         self.say(f"[{time.strftime('%H:%M:%S')}] {verb} {report.entries} entries, {report.pages} pages "
                  f"in {report.seconds:.2f} s{what}")
-        self.hub.publish("reload", payload)
+        if reload:
+            self.hub.publish("reload", payload)
 
     def _relative(self, path: str) -> str:
         try:

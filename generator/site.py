@@ -7,6 +7,7 @@ The files each output makes of the site are its routes (generator/outputs/).
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -108,6 +109,8 @@ class Site:
     """Terms whose entries were all withdrawn: no page, but their feeds carry the withdrawal notices."""
     intersections: list[Intersection] = field(default_factory=list)
     """Every region x sector pair that has listed entries, by region then sector."""
+    checked: set[str] = field(default_factory=set)
+    """The check keys (check_key) of the entries that passed the privacy check."""
 
     def listings(self) -> list[tuple[Listing, Term | Intersection | None]]:
         """Every listing with pages and feeds, with what it lists: each kind (None), each term with listed
@@ -148,12 +151,15 @@ def newest_first(entries) -> list[Entry]:
 
 
 def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry],
-             drafts: bool = False, failed: dict[str, set[str]] | None = None) -> tuple[Site, list[SourceError]]:
+             drafts: bool = False, failed: dict[str, set[str]] | None = None,
+             checked: set[str] | frozenset[str] = frozenset()) -> tuple[Site, list[SourceError]]:
     """The site's structure, and the errors found while making it (the build stops on any).
 
     `failed` maps the path of each source that could not be read to the slugs it
     may have had: that entry's own error is its one report, so a link,
     responds_to or thread block naming it is not reported a second time.
+    `checked` holds the check keys of entries that passed the privacy check before:
+    they are not checked again (the site's `checked` holds those that pass now).
     """
     failed = failed or {}
     errors: list[SourceError] = []
@@ -176,7 +182,8 @@ def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry]
     site.privacy = Privacy.of(entries)
     site.threads = {e.slug: e for e in sorted(entries, key=lambda e: e.path) if e.kind == "thread"}
     failed_slugs = {slug for slugs in failed.values() for slug in slugs}
-    errors += _privacy_errors(site.privacy, entries)
+    privacy_errors, site.checked = _privacy_errors(site.privacy, entries, checked)
+    errors += privacy_errors
     errors += _embedded_threads(site, entries, failed_slugs)
     errors += _cross_references(site, sources, entries, failed, failed_slugs)
     return site, errors
@@ -186,17 +193,19 @@ def _taxonomies(config: SiteConfig, listed: list[Entry], feedable: list[Entry]) 
     """Terms with listed entries, and regions and sectors whose entries are all withdrawn (feeds only)."""
     listed_terms, feed_only = {}, {}
     for taxonomy in (t.name for t in TAXONOMIES):
+        # Each entry's terms once (an entry is both listed and in feeds, mostly): (key, as written) pairs.
+        terms_of = {id(entry): _entry_terms(entry, taxonomy) for entry in (*feedable, *listed)}
         in_feeds: dict[str, list[Entry]] = defaultdict(list)
         members: dict[str, list[Entry]] = defaultdict(list)
         for entry in feedable:
-            for term_key in dict(_entry_terms(entry, taxonomy)):
+            for term_key in dict(terms_of[id(entry)]):
                 in_feeds[term_key].append(entry)
         for entry in listed:
-            for term_key in dict(_entry_terms(entry, taxonomy)):
+            for term_key in dict(terms_of[id(entry)]):
                 members[term_key].append(entry)
         display: dict[str, str] = {}
         for entry in reversed(listed):  # oldest first: a tag is shown as first written
-            for term_key, shown in _entry_terms(entry, taxonomy):
+            for term_key, shown in terms_of[id(entry)]:
                 display.setdefault(term_key, shown)
         listed_terms[taxonomy], feed_only[taxonomy] = [], []
         for term_key in sorted(set(members) | set(in_feeds)):
@@ -216,16 +225,36 @@ def _taxonomies(config: SiteConfig, listed: list[Entry], feedable: list[Entry]) 
     return listed_terms, feed_only
 
 
-def _privacy_errors(privacy: Privacy, entries: list[Entry]) -> list[SourceError]:
-    """Every field that would publish a private handle that redaction cannot replace (see privacy.py)."""
+def check_key(people: str, entry: Entry) -> str | None:
+    """What an entry's privacy check result depends on: the entry (its digest: its bytes, path, bundle files,
+    site.yaml and the code) and the private people (`people`: a digest of Privacy.key()); None for an entry
+    without a digest, which is always checked."""
+    if not entry.digest:
+        return None
+    return hashlib.sha256(f"{people}\0{entry.digest}".encode("ascii")).hexdigest()
+
+
+def _privacy_errors(privacy: Privacy, entries: list[Entry],
+                    checked: set[str] | frozenset[str]) -> tuple[list[SourceError], set[str]]:
+    """Every field that would publish a private handle that redaction cannot replace (see privacy.py), and the
+    check keys of the entries that passed (those in `checked` passed before, and are not checked again)."""
     errors = []
+    passed = set()
+    people = hashlib.sha256(privacy.key().encode("utf-8")).hexdigest()
     for entry in entries:
-        for hit in privacy.check_entry(entry):
+        key = check_key(people, entry)
+        if key is not None and key in checked:
+            passed.add(key)
+            continue
+        hits = privacy.check_entry(entry)
+        for hit in hits:
             errors.append(SourceError(entry.path, hit.line, f"{hit.where}: '{hit.handle}' is the handle of a private "
                                       f"person ({hit.name}) and would be published",
                                       f"remove it; in a title, summary, body or post text, write @{hit.handle}, "
                                       "which is shown as their name", code=Code.PRIVACY))
-    return errors
+        if not hits and key is not None:
+            passed.add(key)
+    return errors, passed
 
 
 def _embedded_threads(site: Site, entries: list[Entry], failed_slugs: set[str]) -> list[SourceError]:
@@ -242,12 +271,21 @@ def _embedded_threads(site: Site, entries: list[Entry], failed_slugs: set[str]) 
 def _intersections(terms: dict[str, list[Term]]) -> list[Intersection]:
     result = []
     for region in terms["regions"]:
+        # The region's entries by sector, in the region's order: one pass, not one per sector.
+        listed, in_feeds = _by_sector(region.entries), _by_sector(region.feed_entries)
         for sector in terms["sectors"]:
-            listed = tuple(e for e in region.entries if sector.key in e.meta.sectors)
-            if listed:
-                in_feeds = tuple(e for e in region.feed_entries if sector.key in e.meta.sectors)
-                result.append(Intersection(region, sector, listed, in_feeds))
+            if sector.key in listed:
+                result.append(Intersection(region, sector, tuple(listed[sector.key]),
+                                           tuple(in_feeds.get(sector.key, ()))))
     return result
+
+
+def _by_sector(entries: tuple[Entry, ...]) -> dict[str, list[Entry]]:
+    found: dict[str, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        for sector in dict.fromkeys(entry.meta.sectors):  # an entry is in each list once
+            found[sector].append(entry)
+    return found
 
 
 def _entry_terms(entry: Entry, taxonomy: str) -> list[tuple[str, str]]:

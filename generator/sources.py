@@ -14,6 +14,7 @@ the site are followed; links out of it are refused.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -219,6 +220,41 @@ def _escapes(path: str, root: Path) -> bool:
 def _escape_error(rel: str) -> SourceError:
     return SourceError(_shown(rel), 0, "a link to a file outside the site folder",
                        "copy the file into the site instead", code=Code.FILE)
+
+
+RACY_NS = 2_000_000_000
+"""A file changed less than this long ago (or dated in the future) is not judged by its stat: within its
+timestamps' granularity (up to 2 s on some file systems) it could change again and keep the same stat."""
+
+
+def signature(st: os.stat_result, now_ns: int) -> str | None:
+    """What says a file is as it was when it was last read, or None when its stat cannot be trusted yet.
+
+    Size and mtime change with an ordinary save. The ctime changes with every write and every os.utime, and no
+    program can set it: a file rewritten with its size and mtime put back (`cp -p`, `rsync -t`, a tool that
+    restores the mtime) is still seen. The inode and device change when a file is replaced by another (an
+    editor's save by rename, a checkout, a link pointed elsewhere). A false change only costs a read: the
+    content's digest then says whether anything is to be done.
+    """
+    if max(st.st_mtime_ns, st.st_ctime_ns) >= now_ns - RACY_NS:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
+
+
+def file_signature(path: Path | str, now_ns: int) -> str:
+    """A file's stat signature, or the digest of its bytes when it changed too recently to trust its stat;
+    "gone" when it cannot be read. What a copied file (a bundle's image) is judged by."""
+    try:
+        trusted = signature(os.stat(path), now_ns)
+        return trusted if trusted is not None else "sha256:" + content_digest(read_regular(Path(path)))
+    except (OSError, Unreadable):
+        return "gone"
+
+
+def content_digest(data: bytes) -> str:
+    """The digest of a source's bytes, recorded with its signature (stage 3 reads a file again only when its
+    signature changed, and parses it again only when this digest changed)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 class Unreadable(Exception):

@@ -338,13 +338,6 @@ class Entry(Card):
     """For a thread, the archived thread; `None` for other kinds."""
     cite: Citation | None
     """How to cite the entry; `None` for pages."""
-    searchable: bool
-    """True when the page should be indexed for search: `search` is on and the entry is not a draft. The
-    built-in `entry.html` then marks the article with `data-pagefind-body`."""
-    search_meta: list[tuple[str, str]]
-    """`(name, value)` pairs the search page filters on, written by the built-in `entry.html` as hidden
-    `data-pagefind-meta` elements: `kind`, `year`, `regions` and `sectors` (slugs joined with `|`), and
-    `date` (as shown)."""
 
 
 @dataclass(frozen=True)

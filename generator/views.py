@@ -46,6 +46,9 @@ class Views(ListViews):
         self.base = site.config.base_path
         self._tag_titles = {t.key: t.title for t in site.terms["tags"]}
         self._tag_keys = set(self._tag_titles)
+        # An entry's card is shown on a dozen listing pages, and the same dates on many: each is made once.
+        self._cards: dict[str, vm.Card] = {}
+        self._dates: dict[When, vm.Date] = {}
 
     # ---- URLs and dates ----
 
@@ -59,6 +62,12 @@ class Views(ListViews):
     def when(self, value: When | None) -> vm.Date | None:
         if value is None:
             return None
+        found = self._dates.get(value)
+        if found is None:
+            found = self._dates[value] = self._date(value)
+        return found
+
+    def _date(self, value: When) -> vm.Date:
         at = value.at.astimezone(self.config.tz)
         text = f"{at.day} {at:%B %Y}"
         if value.has_time:
@@ -141,8 +150,13 @@ class Views(ListViews):
     # ---- entries ----
 
     def card(self, entry: Entry) -> vm.Card:
-        """An entry as listings show it."""
-        return vm.Card(**self._card_fields(entry))
+        """An entry as listings show it: made of the entry alone (and what every file shares)."""
+        found = self._cards.get(entry.path)
+        if found is None:
+            found = self._cards[entry.path] = vm.Card(**self._card_fields(entry))
+        else:
+            self.record("entry", entry.path)  # what _card_fields records
+        return found
 
     def _card_fields(self, entry: Entry) -> dict:
         """The fields of a card, which an entry's page view shares."""
@@ -215,13 +229,6 @@ class Views(ListViews):
             source=self.source(entry),
             thread=self.thread(entry) if entry.kind == "thread" else None,
             cite=self.citation(entry),
-            # Search indexes what visitors may find: never a draft (shown only with --drafts).
-            searchable=self.config.search and not meta.draft,
-            # What the search page filters on. Pagefind's own filters are left aside: their index files
-            # come out in a different order at every run, and a build must be byte-identical.
-            search_meta=[("kind", entry.kind), ("year", str(meta.date.at.year)),
-                         ("regions", "|".join(meta.regions)), ("sectors", "|".join(meta.sectors)),
-                         ("date", self.when(meta.date).text)],
         )
 
     def notice(self, entry: Entry) -> vm.Notice:

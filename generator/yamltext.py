@@ -25,6 +25,8 @@ _SIGNIFICANT = re.compile(r"[#\"'\[\]{}|>]")
 _STRUCTURE = re.compile(r"[ \t]*(?:[-?:][ \t]+)*")  # what starts block collections on a line
 _BLOCK_HEADER = re.compile(r"[|>][-+0-9]*[ \t]*(#.*)?$")
 CLOSER = {"[": "]", "{": "}"}
+EXCERPT_WIDTH = 72
+"""The most characters of a line shown under a message."""
 
 
 class Source:
@@ -69,6 +71,22 @@ class Source:
             stripped = self.line(above).strip()
             if stripped and not stripped.startswith("#"):
                 yield above
+
+    def excerpt(self, offset: int) -> tuple[str, ...]:
+        """The line holding `offset` and a caret under that column, to show under a message; () for a blank line.
+
+        A tab is shown as '→', so that it is seen and the caret lines up under it; a line longer than
+        EXCERPT_WIDTH is cut around the column, with '…' where it was cut.
+        """
+        line = self.line(self.line_of(offset))
+        if not line.strip():
+            return ()
+        column = min(self.column_of(offset), len(line))
+        shown = "".join("→" if c == "\t" else c if c.isprintable() else "\ufffd" for c in line)
+        start = max(0, min(column - EXCERPT_WIDTH // 2, len(shown) - EXCERPT_WIDTH))
+        end = start + EXCERPT_WIDTH
+        before, after = ("…" if start else ""), ("…" if end < len(shown) else "")
+        return before + shown[start:end] + after, " " * (column - start + len(before)) + "^"
 
 
 @dataclass
@@ -115,6 +133,18 @@ def _starts_node(text: str, at: int, in_flow: bool) -> bool:
     if text[before] == ":":
         return True
     return text[before] in "-?" and (before == 0 or text[before - 1] in " \t" + BREAKS)
+
+
+def quoted(value: str) -> str:
+    """`value` as a quoted YAML scalar, to show in a hint: single quotes when it holds '"' alone, else double."""
+    if '"' in value and "'" not in value:
+        return f"'{value}'"
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def abridged(written: str, most: int = 60) -> str:
+    """A value quoted in a message: a megabyte of text would make a megabyte of message."""
+    return written if len(written) <= most else written[:most] + "…"
 
 
 def quote_end(text: str, start: int) -> int | None:

@@ -171,7 +171,7 @@ def test_search_finds_entries_filters_them_and_never_knows_private_handles(brows
     page.select_option("#search-kind", "thread")
     page.wait_for_function("document.querySelectorAll('#search-results li').length === 1")
     found = page.evaluate("""async () => {
-        const pf = await import('/pagefind/pagefind.js'); await pf.init();
+        const pf = await import('/pagefind/0/pagefind.js'); await pf.init();
         const out = {};
         for (const word of ['justagirlyall', 'tripledekephoto', 'withdrawn', 'harassment']) {
             const s = await pf.search(word);
@@ -184,6 +184,37 @@ def test_search_finds_entries_filters_them_and_never_knows_private_handles(brows
         assert all(word not in hit.lower() for hit in found[word])
     assert all("/articles/withdrawn-story/" not in hit for hit in found["withdrawn"])
     assert found["harassment"]
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def sharded(site, tmp_path_factory):
+    """The same archive with its search index in shards of one entry (some then empty), served."""
+    from generator import search
+    root = tmp_path_factory.mktemp("sharded") / "demo"
+    shutil.copytree(site.parent, root, ignore=shutil.ignore_patterns("output", ".chorus-cache"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "SHARD_SIZE", 1)
+        result = run("build", "--site", str(root))
+    assert result.code == 0, result.err
+    handler = functools.partial(_Quiet, directory=str(root / "output"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", sorted(p.name for p in (root / "output/pagefind").iterdir())
+    server.shutdown()
+
+
+def test_a_sharded_index_finds_and_filters_as_one(browser, sharded):
+    served, folders = sharded
+    assert len(folders) >= 4
+    page, requests = _open(browser, served + "search/?q=powerless")
+    page.wait_for_selector("#search-results li", timeout=15000)
+    titles = [a.inner_text() for a in page.query_selector_all("#search-results h2 a")]
+    assert "#MeToo in sports" in titles and any("Jamie K" in t for t in titles)
+    shards = {url.split("/pagefind/")[1].split("/")[0] for url in requests if "/pagefind/" in url}
+    assert sorted(shards) == folders  # every shard's index was merged
+    page.select_option("#search-kind", "thread")
+    page.wait_for_function("document.querySelectorAll('#search-results li').length === 1")
     page.close()
 
 

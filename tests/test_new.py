@@ -14,6 +14,7 @@ import yaml
 
 from conftest import BASE_CONFIG, REPO, entry, read, run
 from generator.entries import FrontMatter, Media, Person, Post, Source, Withdrawal
+from generator.scaffold import DRAFT_NOTE
 
 KINDS = {"article": "articles", "take": "takes", "thread": "threads", "page": "pages"}
 TRICKY_TITLE = '#MeToo: "quoted" & <b>bold</b> — Élysée, yes'
@@ -24,18 +25,79 @@ def front_matter(text: str) -> dict:
     return yaml.safe_load(text.split("\n---\n", 1)[0][4:])
 
 
+def page_of(site, kind: str, slug: str):
+    return site / "output" / ("" if kind == "page" else KINDS[kind]) / slug / "index.html"
+
+
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_new_entry_builds_exactly_as_written(write_site, kind):
+def test_new_entry_is_a_draft_that_builds_as_written(write_site, kind):
     site = write_site({})
     result = run("new", kind, "My first entry", "--site", str(site))
     assert result.code == 0, result.err
-    assert result.out == f"content/{KINDS[kind]}/my-first-entry.md\n" and result.err == ""
+    # The path alone on stdout, for a script; on stderr, that the entry is a draft and how to publish it.
+    assert result.out == f"content/{KINDS[kind]}/my-first-entry.md\n"
+    assert result.err == DRAFT_NOTE + "\n" and "draft: true" in result.err
+    assert front_matter(read(site / result.out.strip()))["draft"] is True
+    # A build leaves the draft out, and says nothing of its stand-ins: it is not published.
     build = run("build", "--site", str(site))
+    assert build.code == 0 and build.err == "", build.err
+    assert not page_of(site, kind, "my-first-entry").exists()
+    # With --drafts it builds as written.
+    build = run("build", "--site", str(site), "--drafts")
     assert build.code == 0, build.err
-    assert build.err == ""
-    page = site / "output" / ("" if kind == "page" else KINDS[kind]) / "my-first-entry" / "index.html"
-    assert "My first entry" in read(page)
+    assert "My first entry" in read(page_of(site, kind, "my-first-entry"))
     assert run("check", "--site", str(site), "--drafts").code == 0
+
+
+SAMPLE = "Replace this line with"
+SAMPLE_WARNINGS = {
+    "article": [(SAMPLE, "the sample line of chorus new is still in the body")],
+    "page": [(SAMPLE, "the sample line of chorus new is still in the body")],
+    "take": [('authors: ["Author\'s name"]', "authors: 'Author's name' is a stand-in written by chorus new"),
+             (SAMPLE, "the sample line of chorus new is still in the body")],
+    "thread": [("name: \"Author's name\"", "author.name: 'Author's name' is a stand-in written by chorus new"),
+               ("- text: \"The post's text, as published.\"",
+                "posts.text: 'The post's text, as published.' is a stand-in written by chorus new"),
+               (SAMPLE, "the sample line of chorus new is still in the body")],
+}
+"""What a build says of a new entry published as written: each stand-in, at the line that writes it."""
+
+
+def line_of(text: str, written: str) -> int:
+    return next(number for number, line in enumerate(text.split("\n"), 1) if written in line)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_build_warns_about_stand_ins_left_in_a_published_entry(write_site, kind):
+    site = write_site({})
+    rel = run("new", kind, "Ready or not", "--site", str(site)).out.strip()
+    path = site / rel
+    text = read(path).replace("\ndraft: true", "\n# draft: true", 1)
+    path.write_text(text, encoding="utf-8")
+    expected = [f"{rel}:{line_of(text, written)}: warning: {message}" for written, message in SAMPLE_WARNINGS[kind]]
+    result = run("build", "--site", str(site))
+    assert result.code == 0, result.err
+    warnings = result.err.strip().split("\n")
+    assert [w.split(" (", 1)[0] for w in warnings] == expected
+    assert "Ready or not" in read(page_of(site, kind, "ready-or-not"))
+    # --strict makes them errors: the build stops, with each of them.
+    strict = run("build", "--site", str(site), "--strict")
+    assert strict.code == 1 and strict.err.split("\n")[:-2] == warnings
+    # Written over, the stand-ins are gone and so are the warnings.
+    front, body = text.split("\n---\n", 1)[0], "My own words.\n"
+    front = front.replace("Author's name", "Jamie K").replace("The post's text, as published.", "Me too.")
+    path.write_text(f"{front}\n---\n{body}", encoding="utf-8")
+    assert run("build", "--site", str(site), "--strict").code == 0
+    # The sample line is found wherever it is in the body, even with text after it on its line.
+    sample = text.split("\n---\n", 1)[1].strip()
+    text = f"{front}\n---\nFirst paragraph.\n\n{sample} Then mine.\n"
+    path.write_text(text, encoding="utf-8")
+    again = run("build", "--site", str(site))
+    assert again.err == f"{rel}:{line_of(text, 'Then mine.')}: warning: the sample line of chorus new is still in " \
+        "the body (write the entry's text in its place)\n"
+    # A draft is not published, and is not warned about.
+    path.write_text(f"{front}\ndraft: true\n---\n{sample}\n", encoding="utf-8")
+    assert run("build", "--site", str(site), "--strict").code == 0
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -46,8 +108,8 @@ def test_title_is_quoted_safely_for_yaml(write_site, kind):
     path = site / result.out.strip()
     assert path.name == "metoo-quoted-b-bold-b-elysee-yes.md"
     assert front_matter(read(path))["title"] == TRICKY_TITLE
-    assert run("build", "--site", str(site)).code == 0
-    html = read(site / "output" / ("" if kind == "page" else KINDS[kind]) / path.stem / "index.html")
+    assert run("build", "--site", str(site), "--drafts").code == 0
+    html = read(page_of(site, kind, path.stem))
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
 
 
@@ -78,19 +140,23 @@ def test_front_matter_of_each_kind(write_site):
     meta = {kind: front_matter(text) for kind, text in texts.items()}
     today = datetime.now(ZoneInfo("UTC")).date()
 
-    # As written, the required keys only, with values that build.
-    assert meta["article"] == {"title": "A article", "date": today}
-    assert meta["page"] == {"title": "A page", "date": today}
-    assert meta["take"] == {"title": "A take", "date": today, "authors": ["Editor"]}
+    # As written, the required keys only, with values that build, and draft: true.
+    assert meta["article"] == {"title": "A article", "date": today, "draft": True}
+    assert meta["page"] == {"title": "A page", "date": today, "draft": True}
+    assert meta["take"] == {"title": "A take", "date": today, "authors": ["Author's name"], "draft": True}
     thread = meta["thread"]
-    assert set(thread) == {"title", "date", "platform", "author", "posts"}
+    assert set(thread) == {"title", "date", "draft", "platform", "author", "posts"}
     assert thread["platform"] == "twitter"
     # A new thread's author is private until the editor decides otherwise.
     assert thread["author"] == {"name": "Author's name", "private": True}
     assert len(thread["posts"]) == 1 and set(thread["posts"][0]) == {"text"}
 
     # The stand-ins say to replace them.
-    assert 'authors: ["Editor"]' in texts["take"] and "Change" in texts["take"].split("authors:")[1].split("\n")[0]
+    assert 'authors: ["Author\'s name"]' in texts["take"]
+    assert "Change" in texts["take"].split("authors:")[1].split("\n")[0]
+    # Each says how it is published.
+    for text in texts.values():
+        assert "Remove this line to publish" in text.split("\ndraft: true")[1].split("\n")[0]
     assert "Replace it" in texts["thread"].split("- text:")[1].split("\n")[0]
     # The closed vocabularies of site.yaml are listed beside regions and sectors.
     assert "site.yaml has: us, france" in texts["article"] and "site.yaml has: sports, workplace" in texts["article"]
@@ -173,7 +239,7 @@ def test_site_yaml_errors_are_reported(tmp_path):
 def test_new_lines_in_a_title_become_spaces(write_site):
     site = write_site({})
     result = run("new", "article", "Two\nlines\tand\u2028more", "--site", str(site))
-    assert result.out == "content/articles/two-lines-and-more.md\n"
+    assert result.out == "content/articles/two-lines-and-more.md\n" and result.err == DRAFT_NOTE + "\n"
     assert front_matter(read(site / result.out.strip()))["title"] == "Two lines and more"
 
 

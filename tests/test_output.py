@@ -19,7 +19,6 @@ import pytest
 from conftest import BASE_CONFIG, REPO, entry, run, tree, write_files
 from generator.build import build
 from generator.errors import BuildFailed, Code
-from generator.search import build_index
 
 WORDS = {"en": "The quick brown fox jumps over the lazy dog",
          "fr": "Le renard brun rapide saute par-dessus le chien paresseux",
@@ -77,26 +76,22 @@ def test_four_languages_give_byte_identical_output_anywhere(tmp_path):
     a, b = tree(one / "output"), tree(two / "output")
     assert sorted(a) == sorted(b)  # the same files, including the index's content-hashed names
     assert [path for path in a if a[path] != b[path]] == []
-    languages = json.loads(a["pagefind/pagefind-entry.json"])["languages"]
+    languages = json.loads(a["pagefind/0/pagefind-entry.json"])["languages"]
     assert sorted(languages) == ["de", "en", "es", "fr"]
 
 
-def index_of(root: Path, staging: Path, timeout: float = 120) -> dict[str, bytes]:
-    """The search index of the site at `root`, made in `staging`: its files by path, with their bytes."""
-    staging.mkdir()
-    files = build_index(root, staging, root.parent / "nowhere", timeout=timeout)
-    return {rel: data if isinstance(data, bytes) else data.read_bytes() for rel, data in files.items()}
+def index_of(site: Path, out: Path) -> dict[str, bytes]:
+    """The search index of a clean build of `site` into `out` (no cache): its files by path, with their bytes."""
+    build(site, out, use_cache=False, jobs=1)
+    return {rel: data for rel, data in tree(out).items() if rel.startswith("pagefind/")}
 
 
 def test_the_search_index_is_the_same_on_every_run(tmp_path):
-    """Pagefind lists languages in a random order: several runs on one tree must still agree."""
-    site = four_languages(tmp_path / "site", per_language=3, search=False)
-    assert run("build", "--site", str(site)).code == 0
-    before = tree(site / "output")
-    indexes = [index_of(site / "output", tmp_path / f"staging{attempt}") for attempt in range(4)]
+    """Pagefind lists languages in a random order: several runs must still agree."""
+    site = four_languages(tmp_path / "site", per_language=3)
+    indexes = [index_of(site, tmp_path / f"out{attempt}") for attempt in range(4)]
     assert all(index == indexes[0] for index in indexes[1:])
-    assert indexes[0] and all(path.startswith("pagefind/") for path in indexes[0])
-    assert tree(site / "output") == before  # Pagefind only read the site; the write stage alone writes
+    assert "pagefind/0/pagefind-entry.json" in indexes[0] and "pagefind/0/pagefind.js" in indexes[0]
 
 
 # ---- the user's umask --------------------------------------------------------
@@ -108,7 +103,7 @@ def test_output_is_readable_by_others_with_the_default_umask(tmp_path):
     found = modes(site / "output")
     assert {mode for path, mode in found.items() if (site / "output" / path).is_dir()} == {0o755}
     assert {mode for path, mode in found.items() if not (site / "output" / path).is_dir()} == {0o644}
-    assert any(path.startswith("pagefind/index/") for path in found)
+    assert any(path.startswith("pagefind/0/index/") for path in found)
     # An edit: unchanged files join the new tree as hard links, the search index is partly rebuilt.
     (site / "content/articles/en-00.md").write_text(entry("Edited", "2017-01-01", lang="en"))
     assert chorus(site, umask=0o022).returncode == 0
@@ -132,7 +127,7 @@ def test_an_output_folder_left_private_by_an_older_build_is_opened_up(tmp_path):
     assert stat.S_IMODE((site / "output").stat().st_mode) == 0o755
     # and then a build with no change writes nothing again
     before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (site / "output").rglob("*")}
-    assert " 0 files " in chorus(site, umask=0o022).stdout
+    assert " files (0 written) " in chorus(site, umask=0o022).stdout
     assert before == {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (site / "output").rglob("*")}
 
 
@@ -233,7 +228,7 @@ def test_a_failed_swap_keeps_the_last_good_output_and_its_manifest(built, monkey
     monkeypatch.undo()
     # The manifest still describes the output: the next build is incremental, and right.
     result = run("build", "--site", str(site))
-    written = int(result.out.split(" files (")[0].rsplit(" ", 1)[1])
+    written = int(result.out.split(" files (")[1].split(" written")[0])
     assert result.code == 0 and written < len(before[0]) / 4, result.out
     clean = site.parent / "clean"
     shutil.copytree(site, clean, ignore=shutil.ignore_patterns("output", ".chorus-cache", ".output*"))
@@ -280,12 +275,51 @@ def fake_pagefind(folder: Path, program: str) -> None:
     write_files(folder, {"pagefind/__init__.py": "", "pagefind/__main__.py": textwrap.dedent(program)})
 
 
+FAKE_SERVICE = """
+import base64, json, sys
+def answer(message_id, payload):
+    message = json.dumps({"message_id": message_id, "payload": payload}).encode()
+    sys.stdout.buffer.write(base64.b64encode(message) + b",")
+    sys.stdout.flush()
+buffer = b""
+while chunk := sys.stdin.buffer.read1(65536):
+    buffer += chunk
+    while b"," in buffer:
+        message, _, buffer = buffer.partition(b",")
+        request = json.loads(base64.b64decode(message))
+        kind = request["payload"]["type"]
+        if kind == "NewIndex":
+            answer(request["message_id"], {"type": "NewIndex", "index_id": 1})
+        elif kind == "GetFiles":
+            answer(request["message_id"], {"type": "GetFiles", "files": [
+                {"path": path, "content": base64.b64encode(content.encode()).decode()}
+                for path, content in FILES.items()]})
+        else:
+            answer(request["message_id"], {"type": "IndexedFile" if kind == "AddRecord" else kind})
+"""
+"""A Pagefind service that answers every request, and GetFiles with FILES (set before it)."""
+
+
+def fake_service(files: dict[str, str]) -> str:
+    return f"FILES = {files!r}\n" + FAKE_SERVICE
+
+
 @pytest.fixture
 def with_fake_pagefind(tmp_path, monkeypatch):
     def install(program: str) -> None:
         fake_pagefind(tmp_path / "fake", program)
         monkeypatch.setenv("PYTHONPATH", f"{tmp_path / 'fake'}{os.pathsep}{REPO}")
     return install
+
+
+def test_the_fake_service_speaks_pagefinds_protocol(built, with_fake_pagefind):
+    """The fakes below are faithful: with good answers, the build publishes what the fake made."""
+    site, _ = built
+    with_fake_pagefind(fake_service({"pagefind-entry.json": '{"languages": {"en": {"hash": "en_1", "wasm": "en"}}}',
+                                     "pagefind.js": "// js", "index/en_1.pf_index": "x"}))
+    assert run("build", "--site", str(site)).code == 0
+    index = {rel for rel in tree(site / "output") if rel.startswith("pagefind/")}
+    assert index == {"pagefind/0/pagefind-entry.json", "pagefind/0/pagefind.js", "pagefind/0/index/en_1.pf_index"}
 
 
 def test_a_failing_indexer_is_one_message_naming_its_status_and_last_line(built, with_fake_pagefind):
@@ -305,21 +339,20 @@ def test_a_failing_indexer_is_one_message_naming_its_status_and_last_line(built,
 
 
 def test_an_indexer_that_hangs_is_stopped_with_its_children(tmp_path, with_fake_pagefind):
-    site = four_languages(tmp_path / "site", per_language=1, search=False)
-    assert run("build", "--site", str(site)).code == 0
-    # It waits for input it never gets (stdin is closed), then forever, and a child holds its stderr open.
+    site = write_files(tmp_path / "site", {"site.yaml": BASE_CONFIG + "limits: {search_timeout: 2}\n",
+                                           "content/articles/a.md": entry("A")})
+    # It never answers, and a child of its own holds its output open.
     with_fake_pagefind("""
         import subprocess, sys, time
-        sys.stdin.read()
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
         time.sleep(3600)
     """)
     started = time.monotonic()
-    with pytest.raises(BuildFailed) as caught:
-        index_of(site / "output", tmp_path / "staging", timeout=2)
+    result = run("build", "--site", str(site))
     assert time.monotonic() - started < 30
-    [error] = caught.value.errors
-    assert error.code is Code.SEARCH and "2 s" in error.message
+    assert result.code == 1 and "Traceback" not in result.err
+    assert len(result.err.strip().splitlines()) == 2 and "2 s" in result.err, result.err
+    assert [e.code for e in failure(site).errors] == [Code.SEARCH]
 
 
 def test_the_indexer_time_limit_comes_from_site_yaml(tmp_path, with_fake_pagefind):
@@ -335,31 +368,24 @@ def test_the_indexer_time_limit_comes_from_site_yaml(tmp_path, with_fake_pagefin
     assert [e.code for e in failure(site).errors] == [Code.SEARCH]
 
 
-def test_an_indexer_writing_outside_its_folder_fails_the_build(built, with_fake_pagefind):
+@pytest.mark.parametrize("path", ["../stray.html", "/etc/passwd", "fragment/../../x", ".hidden", "a//b"])
+def test_an_indexer_making_a_file_outside_its_folder_fails_the_build(built, with_fake_pagefind, path):
     site, before = built
-    with_fake_pagefind("""
-        import sys
-        from pathlib import Path
-        root = Path(sys.argv[sys.argv.index("--site") + 1])
-        out = Path(sys.argv[sys.argv.index("--output-path") + 1])
-        (out / "pagefind-entry.json").write_text('{"languages": {}}')
-        (root / "stray.html").write_text("not ours")
-    """)
+    with_fake_pagefind(fake_service({"pagefind-entry.json": '{"languages": {}}', path: "not ours"}))
     assert [e.code for e in failure(site).errors] == [Code.SEARCH]
     assert_unchanged(site, before)
 
 
-def test_an_indexer_writing_a_link_fails_the_build(built, with_fake_pagefind):
-    """The index's files are read to be published: a link would publish whatever it points to."""
+def test_an_indexer_answering_garbage_fails_the_build(built, with_fake_pagefind):
     site, before = built
     with_fake_pagefind("""
-        import os, sys
-        from pathlib import Path
-        out = Path(sys.argv[sys.argv.index("--output-path") + 1])
-        (out / "pagefind-entry.json").write_text('{"languages": {}}')
-        os.symlink("/etc/hostname", out / "pagefind.js")
+        import sys
+        sys.stdout.write("Listening... ready,")
+        sys.stdout.flush()
+        sys.stdin.read()
     """)
-    assert [e.code for e in failure(site).errors] == [Code.SEARCH]
+    errors = failure(site).errors
+    assert [e.code for e in errors] == [Code.SEARCH] and "not a message" in errors[0].message
     assert_unchanged(site, before)
 
 
@@ -373,7 +399,7 @@ def test_a_full_disk_while_writing_the_search_index_names_its_file(built, monkey
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
         return original(self, data)
     monkeypatch.setattr(Path, "write_bytes", write_bytes)
-    assert_reported(run("build", "--site", str(site)), site / "output/pagefind/pagefind-entry.json", errno.ENOSPC)
+    assert_reported(run("build", "--site", str(site)), site / "output/pagefind/0/pagefind-entry.json", errno.ENOSPC)
     assert_unchanged(site, before)
     assert [e.code for e in failure(site).errors] == [Code.OUTPUT]
 
@@ -382,17 +408,12 @@ def test_a_build_with_search_leaves_no_temporary_folder_beside_the_output(built)
     site, before = built
     assert run("build", "--site", str(site)).code == 0
     assert [p.name for p in site.iterdir() if p.name.startswith(".output.tmp-")] == []
-    assert tree(site / "output") != before[0] and "pagefind/pagefind-entry.json" in tree(site / "output")
+    assert tree(site / "output") != before[0] and "pagefind/0/pagefind-entry.json" in tree(site / "output")
 
 
 def test_an_index_naming_a_language_that_is_no_tag_fails_the_build(built, with_fake_pagefind):
     site, before = built
-    with_fake_pagefind("""
-        import json, sys
-        from pathlib import Path
-        out = Path(sys.argv[sys.argv.index("--output-path") + 1])
-        languages = {"../../x": {"hash": "../../x_1", "wasm": None, "page_count": 1}}
-        (out / "pagefind-entry.json").write_text(json.dumps({"languages": languages}))
-    """)
+    languages = {"../../x": {"hash": "../../x_1", "wasm": None, "page_count": 1}}
+    with_fake_pagefind(fake_service({"pagefind-entry.json": json.dumps({"languages": languages})}))
     assert [e.code for e in failure(site).errors] == [Code.SEARCH]
     assert_unchanged(site, before)

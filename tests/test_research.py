@@ -207,6 +207,67 @@ def html_unescape(text: str) -> str:
     return html.unescape(text)
 
 
+def plain_citation(out, url_dir: str) -> str:
+    """The Chicago reference as a reader sees it: the cite block's first paragraph, as text."""
+    block = html_unescape(re.sub(r"<[^>]+>", "", cite_block(out, url_dir)))
+    return next(line.strip() for line in block.split("\n") if "Accessed [date]." in line)
+
+
+def bibtex_fields(out, url_dir: str) -> dict[str, str]:
+    block = cite_block(out, url_dir)
+    [(_, _, fields)] = parse_bibtex(html_unescape(block[block.index("<code>") + 6:block.index("</code>")]))
+    return fields
+
+
+def test_quotation_marks_in_a_title_are_nested(build_site):
+    out = build_site({
+        "content/takes/iceberg.md": entry("“Me too”: the tip of the iceberg", "2017-10-16", authors=["Ann"]),
+        "content/articles/said.md": entry('She said "me too"', "2017-10-17", source={
+            "title": "The author’s ‘view’ on “Me too”", "url": "https://news.example.com/view"}),
+        "content/articles/asked.md": entry("Did they say “me too?”", "2017-10-17"),
+    })
+    iceberg = plain_citation(out, "takes/iceberg")
+    assert iceberg.startswith("Ann. “‘Me too’: the tip of the iceberg.” Test archive,")
+    # A stop after a quotation that ends the title goes inside both marks; single marks become double, and an
+    # apostrophe stays as it is.
+    said = plain_citation(out, "articles/said")
+    assert said.startswith("“She said ‘me too.’” Test archive,")
+    assert "Originally published as “The author’s “view” on ‘Me too,’” https://news.example.com/view." \
+        in said
+    assert plain_citation(out, "articles/asked").startswith("“Did they say ‘me too?’” Test archive,")
+    # BibTeX and CSL-JSON keep the title as written: their readers add and nest the marks.
+    assert cite(out, "takes/iceberg")[0]["title"] == "“Me too”: the tip of the iceberg"
+    assert unlatex(strip_braces(bibtex_fields(out, "takes/iceberg")["title"])) == "“Me too”: the tip of the iceberg"
+
+
+def test_an_unknown_author_is_shown_but_not_cited(build_site):
+    unnamed = {"name": "Unnamed author", "unknown": True}
+    out = build_site({
+        "content/takes/anon.md": entry("An opinion", "2017-10-16", authors=[unnamed]),
+        "content/takes/pair.md": entry("Two voices", "2017-10-16", authors=[unnamed, "Sam Roe"]),
+        "content/articles/copy.md": entry("Our copy", "2017-10-17", authors=[unnamed],
+                                          source={"publisher": "The Daily Ledger"}),
+        "content/threads/t.md": thread("A thread", authors=[{"name": "An archivist", "unknown": True}]),
+    })
+    # The page shows the name the editor gave.
+    assert "Unnamed author" in read(out / "takes/anon/index.html")
+    # The citation starts with the title, as Chicago cites a work without an author; BibTeX and CSL-JSON have
+    # no author at all.
+    anon = plain_citation(out, "takes/anon")
+    assert anon.startswith("“An opinion.” Test archive, October 16, 2017.") and "Unnamed" not in anon
+    assert "author" not in bibtex_fields(out, "takes/anon") and "author" not in cite(out, "takes/anon")[0]
+    # Known authors are cited, the unknown one is not.
+    assert plain_citation(out, "takes/pair").startswith("Sam Roe. “Two voices.”")
+    assert cite(out, "takes/pair")[0]["author"] == [{"literal": "Sam Roe"}]
+    assert unlatex(strip_braces(bibtex_fields(out, "takes/pair")["author"])) == "Sam Roe"
+    # With no known author, the source's publisher leads.
+    assert plain_citation(out, "articles/copy").startswith("The Daily Ledger. “Our copy.”")
+    assert bibtex_fields(out, "articles/copy")["organization"] == "The Daily Ledger"
+    # A thread is cited under its author on the platform; an unknown editor is left out.
+    assert plain_citation(out, "threads/t").startswith("Jamie K. “A thread.” Thread on Twitter.")
+    assert "editor" not in cite(out, "threads/t")[0] and "editor" not in bibtex_fields(out, "threads/t")
+
+
 def test_bibtex_parses_and_escapes_every_special_character(build_site):
     title = r"Braces {x} back\slash 100% R&D $5 #tag snake_case ~tilde ^caret"
     out = build_site({"content/articles/a.md": entry(title, "2017-10-17", authors=["Ann {Curly} Ray_"])})

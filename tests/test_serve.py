@@ -234,6 +234,34 @@ def test_serves_the_site_and_reloads_on_change(write_site, serve):
     assert "rebuilt" in server.stdout() and "content/articles/a.md" in server.stdout()
 
 
+def test_a_body_edit_is_shown_before_the_rest_is_rebuilt_and_reloads_once(write_site, serve):
+    """The fast path (generator/preview.py): the entry's page first, one reload, then the build in silence."""
+    first = entry("Article A", body="The summary stays.\n\nFirst version of A.", regions=["us"])
+    site = write_site({**SITE, "content/articles/a.md": first,
+                       "site.yaml": BASE_CONFIG + "feeds: {full_content: true}\n"})
+    server = serve(site)
+    events = Events(server.port)
+    hello = events.wait_for("hello")
+    save(site / "content/articles/a.md", first.replace("First", "Second"))
+    reload = events.wait_for("reload")
+    assert reload["build"] == hello["build"] + 1
+    assert "Second version of A." in server.text("/articles/a/")
+    deadline = time.monotonic() + TIMEOUT
+    while "rebuilt" not in server.stdout() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # The build that followed updated the feeds (full text), and sent no second reload.
+    assert "Second version of A." in server.text("/articles/feed.xml")
+    with pytest.raises(queue.Empty):
+        events.wait_for("reload", timeout=1)
+    assert "showing articles/a/index.html" in server.stdout()
+    # A change to the front matter is no preview: the build alone decides, and reloads.
+    save(site / "content/articles/a.md", first.replace("Article A", "Article A, retitled"))
+    assert events.wait_for("reload")["build"] == reload["build"] + 1
+    assert "Article A, retitled" in server.text("/articles/")
+    assert server.stdout().count("showing ") == 1
+    events.close()
+
+
 def test_new_entry_and_site_yaml_saved_by_rename_trigger_rebuilds(write_site, serve):
     site = write_site(SITE)
     server = serve(site)
@@ -901,11 +929,19 @@ def test_bad_port_and_missing_site_are_bad_usage(tmp_path):
 def test_build_summary_counts_feeds(build_site):
     out = build_site(SITE)
     result = run("build", "--site", str(out.parent))
-    match = re.fullmatch(r"built 3 entries: (\d+) pages, (\d+) feeds, (\d+) files \([\d.]+ MB\) in [\d.]+ s -> .*\n",
+    match = re.fullmatch(r"built 3 entries: (\d+) pages, (\d+) feeds, (\d+) files \(0 written\) in [\d.]+ s -> .*\n",
                          result.out)
     assert match, result.out
     feeds = sum(1 for p in out.rglob("*") if p.name in FEED_NAMES)
     assert int(match.group(2)) == feeds > 3
+    # What exists, and what changed: every file of the output (its marker aside), none of them written again.
+    assert int(match.group(3)) == sum(1 for p in out.rglob("*") if p.is_file() and p.name != ".chorus-output")
+    (out.parent / "content/articles/a.md").write_text(entry("Article A", body="Edited.", regions=["us"]),
+                                                      encoding="utf-8")
+    result = run("build", "--site", str(out.parent))
+    match = re.fullmatch(r"built 3 entries: \d+ pages, \d+ feeds, (\d+) files \((\d+) written, [\d.]+ MB\) in .*\n",
+                         result.out)
+    assert match and 0 < int(match.group(2)) < int(match.group(1)), result.out
     assert "\r" not in result.err and result.err == ""  # no progress when stderr is not a terminal
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 from dataclasses import dataclass
 
@@ -190,18 +191,40 @@ def _post_rows(views, entry: Entry) -> list[dict]:
     return rows
 
 
-def entry_rows(ctx) -> list[dict]:
-    """One row per listed entry, computed once per build (every data file and the data page use them)."""
-    return ctx.memo("entry rows", lambda: [_entry_row(ctx.views, e) for e in _researchable(ctx.site)])
+@dataclass(frozen=True)
+class EntryData:
+    """One entry's share of the data files, encoded: each file is its header and every entry's share in turn."""
+
+    entry_csv: bytes
+    """Its line of entries.csv."""
+    entry_json: str
+    """Its object in entries.json, indented as an item of the file's array."""
+    posts_csv: bytes
+    """Its posts' lines of posts.csv."""
+    posts: int
+    ids: tuple[str, ...]
+    """The ids of its posts whose authors are not private."""
 
 
-def post_rows(ctx) -> list[dict]:
-    return ctx.memo("post rows", lambda: [row for e in _researchable(ctx.site) for row in _post_rows(ctx.views, e)])
+def entry_data(ctx) -> list[EntryData]:
+    """Each listed entry's share of the data files, once per build; an entry's share is kept between builds
+    while what it was made from is unchanged (RenderContext.stored), so that an edit encodes one entry again."""
+    return ctx.memo("entry data", lambda: ctx.stored("opendata", [(e.path, e) for e in _researchable(ctx.site)],
+                                                     lambda entry: _encoded(ctx, entry)))
+
+
+def _encoded(ctx, entry: Entry) -> EntryData:
+    ctx.record("entry", entry.path)
+    row = _entry_row(ctx.views, entry)
+    posts = _post_rows(ctx.views, entry)
+    ids = tuple(post["id"] for post in posts if post["id"] and post["author_private"] == "false")
+    return EntryData(_csv_lines(ENTRY_FIELDS, [row]), _json_item(ENTRY_FIELDS, row), _csv_lines(POST_FIELDS, posts),
+                     len(posts), ids)
 
 
 def post_ids(ctx) -> list[str]:
     """Ids of posts whose authors are not private, sorted (numerically when all digits), each once."""
-    ids = {row["id"] for row in post_rows(ctx) if row["id"] and row["author_private"] == "false"}
+    ids = {i for data in entry_data(ctx) for i in data.ids}
     return sorted(ids, key=lambda i: (0, len(i), i) if i.isascii() and i.isdigit() else (1, 0, i))
 
 
@@ -221,13 +244,30 @@ def csv_cell(value: str | int) -> str | int:
     return value
 
 
-def _csv_bytes(fields: tuple[Field, ...], rows: list[dict]) -> bytes:
+def _csv_lines(fields: tuple[Field, ...], rows: list[dict]) -> bytes:
+    """The rows as lines of CSV: a line depends on its row alone, so a file is its header and lines joined."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180
-    writer.writerow([f.name for f in fields])
     for row in rows:
         writer.writerow([csv_cell(LIST_SEPARATOR.join(row[f.name]) if f.list else row[f.name]) for f in fields])
     return buffer.getvalue().encode("utf-8")
+
+
+def _csv_header(fields: tuple[Field, ...]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([f.name for f in fields])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _json_item(fields: tuple[Field, ...], row: dict) -> str:
+    """A row as json_bytes writes it inside an array: indented one level more (JSON strings hold no newline)."""
+    text = json.dumps(_json_rows(fields, [row])[0], ensure_ascii=False, indent=2)
+    return "  " + text.replace("\n", "\n  ")
+
+
+def _json_array(items: list[str]) -> bytes:
+    """What json_bytes makes of a list whose items json_item encoded."""
+    return ("[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n").encode("utf-8")
 
 
 def _json_rows(fields: tuple[Field, ...], rows: list[dict]) -> list[dict]:
@@ -250,15 +290,15 @@ def _json_rows(fields: tuple[Field, ...], rows: list[dict]) -> list[dict]:
 
 
 def _entries_csv(ctx) -> bytes:
-    return _csv_bytes(ENTRY_FIELDS, entry_rows(ctx))
+    return _csv_header(ENTRY_FIELDS) + b"".join(data.entry_csv for data in entry_data(ctx))
 
 
 def _entries_json(ctx) -> bytes:
-    return json_bytes(_json_rows(ENTRY_FIELDS, entry_rows(ctx)))
+    return _json_array([data.entry_json for data in entry_data(ctx)])
 
 
 def _posts_csv(ctx) -> bytes:
-    return _csv_bytes(POST_FIELDS, post_rows(ctx))
+    return _csv_header(POST_FIELDS) + b"".join(data.posts_csv for data in entry_data(ctx))
 
 
 def _post_ids(ctx) -> bytes:
@@ -331,7 +371,8 @@ def _datapackage(ctx) -> bytes:
 
 def _data_page(ctx) -> bytes:
     views = ctx.views
-    entries, posts, ids = entry_rows(ctx), post_rows(ctx), post_ids(ctx)
+    data, ids = entry_data(ctx), post_ids(ctx)
+    entries, posts = len(data), sum(d.posts for d in data)
     package = datapackage(ctx)
     descriptions = {r["path"]: r for r in package["resources"]}
 
@@ -342,11 +383,11 @@ def _data_page(ctx) -> bytes:
         return f"{n:,} {one if n == 1 else many}"
 
     files = [
-        DataPageFile("entries.csv", views.url("data/entries.csv"), "CSV", count(len(entries), "entry", "entries"),
+        DataPageFile("entries.csv", views.url("data/entries.csv"), "CSV", count(entries, "entry", "entries"),
                      "One row per entry, newest first.", fields_of("entries.csv")),
-        DataPageFile("entries.json", views.url("data/entries.json"), "JSON", count(len(entries), "entry", "entries"),
+        DataPageFile("entries.json", views.url("data/entries.json"), "JSON", count(entries, "entry", "entries"),
                      "The same rows as an array of objects: lists are arrays, empty values null.", []),
-        DataPageFile("posts.csv", views.url("data/posts.csv"), "CSV", count(len(posts), "post", "posts"),
+        DataPageFile("posts.csv", views.url("data/posts.csv"), "CSV", count(posts, "post", "posts"),
                      "One row per archived post: the posts of every thread, and each post embedded in an "
                      "entry's text.", fields_of("posts.csv")),
         DataPageFile("post-ids.txt", views.url("data/post-ids.txt"), "Text", count(len(ids), "id", "ids"),

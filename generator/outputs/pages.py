@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..entries import Entry
+from ..feeditems import keep_items
 from ..kinds import TAXONOMIES, TAXONOMY
 from ..routes import Route, Target
 from ..site import Intersection, Listing, Site, Term
@@ -28,6 +29,8 @@ class EntryPage(Target):
 
     entry: Entry
     blame_rank = 2
+    renders_first = True
+    """Rendered before every other route: the page stores the entry's feed items, which feeds reuse."""
 
     def blame(self):
         return self.entry.path, self.entry.line("slug")
@@ -139,15 +142,21 @@ def render(ctx, route: Route) -> bytes:
     target, views, site = route.target, ctx.views, ctx.site
     if isinstance(target, EntryPage) and not target.entry.meta.withdrawn:
         entry = target.entry
-        view = views.entry(entry)
-        return ctx.page("entry.html", site.urls[entry.path], view.title, lang=entry.meta.lang,
+        with ctx.recorder.recording() as view_keys:
+            view = views.entry(entry)
+        data = ctx.page("entry.html", site.urls[entry.path], view.title, lang=entry.meta.lang,
                         description=view.summary, noindex=entry.meta.draft, entry=view,
                         structured=views.structured(entry, view), og_type="article")
+        keep_items(ctx, entry, view, frozenset(view_keys))  # its feed items, from the same view model
+        return data
     if isinstance(target, (EntryPage, AliasPage)) and target.entry.meta.withdrawn:
         # Nothing of the entry but the notice: a title can name a person.
         ctx.record("entry", target.entry.path)
-        return ctx.page("withdrawn.html", site.urls[target.entry.path], "Withdrawn", noindex=True,
+        data = ctx.page("withdrawn.html", site.urls[target.entry.path], "Withdrawn", noindex=True,
                         description="This entry was withdrawn.", notice=views.notice(target.entry))
+        if isinstance(target, EntryPage):
+            keep_items(ctx, target.entry, None, frozenset())
+        return data
     if isinstance(target, AliasPage):
         ctx.record("entry", target.entry.path)
         url = site.urls[target.entry.path]

@@ -1,5 +1,5 @@
-"""The search page and its script. The index itself is built from the finished pages by the write stage
-(generator/search.py), since Pagefind reads the built site."""
+"""The search page and its script. The index itself, in shards, is made by generator/search.py and handed
+to the write stage; the page names the shards' folders, which its script merges."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from ..routes import Route, Target
 from ..site import Site
 from ..viewmodels import Link
 from ..kinds import TAXONOMIES
+from ..search import shard_folders
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,4 +47,5 @@ def render(ctx, route: Route) -> bytes:
         SearchFilter("sectors", "Sector", [FilterOption(t.key, t.title) for t in site.terms["sectors"]]),
         SearchFilter("year", "Year", [FilterOption(str(y), str(y)) for y in sorted(site.archive, reverse=True)]),
     ]
-    return ctx.page("search.html", "search/", "Search", noindex=True, indexes=indexes, filters=filters)
+    return ctx.page("search.html", "search/", "Search", noindex=True, indexes=indexes, filters=filters,
+                    shards=shard_folders(site, views.url("")))

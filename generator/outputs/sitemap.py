@@ -30,7 +30,7 @@ def render(ctx, route: Route) -> bytes:
     absolute = ctx.views.absolute
     if isinstance(route.target, Robots):
         return ctx.template("robots.txt", sitemap_url=absolute("sitemap.xml"))
-    ctx.record("entries")  # made from every entry, listing and term
+    ctx.record("dates")  # made from every entry's URL, dates and terms, not from its text
     return ctx.template("sitemap.xml", urls=sitemap_urls(ctx.site, absolute))
 
 

@@ -31,7 +31,7 @@ def routes(site: Site) -> list[Route]:
 
 
 def render(ctx, route: Route) -> bytes:
-    ctx.record("entries")  # made from every entry
+    ctx.record("dates")  # made from every entry's dates and terms, not from its text
     return _timeline_page(ctx)
 
 

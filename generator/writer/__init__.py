@@ -4,6 +4,8 @@ A build writes a new tree beside the output folder and swaps it in whole
 (tree.py), and keeps a manifest of what it wrote (manifest.py). `WriteStage`
 is that stage for one build, in this order:
 
+0. the new tree starts from the spare (the tree the last build replaced,
+   brought to the last output's files by hard links) when there is one;
 1. the render workers write each changed page into the new tree with
    `write_file` (generator/parallel.py), and report an `Outcome` per route;
 2. `changed` says whether anything differs from the last output; if nothing
@@ -13,8 +15,10 @@ is that stage for one build, in this order:
    (`link_unchanged`), and files made from the finished pages (the search
    index) are handed in (`add_files`): each keeps its old file when its bytes
    are the same, else is written;
-4. `publish` makes the manifest, runs the gate (the privacy gate, the last
-   step before the swap), swaps the tree in and installs the manifest.
+4. `publish` removes the spare's files this build does not make, makes the
+   manifest, runs the gate (the privacy gate, the last step before the
+   swap), swaps the tree in and installs the manifest; the replaced tree is
+   kept as the next spare.
 
 Every failure to write is one error naming the file as it would be in the
 output folder (Code.OUTPUT), and a build that fails anywhere leaves the output
@@ -28,13 +32,13 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Iterator, Protocol
 
-from ..cache import digest
+from ..cache import digest, file_identity
 from ..errors import BuildFailed
 from .manifest import Manifest, Outcome, Record
-from .tree import MARKER, OutputTree, WriteFailed, check_target, locked, output_error, write_file
+from .tree import MARKER, OutputTree, WriteFailed, as_recorded, check_target, locked, output_error, write_file
 
 __all__ = ("MARKER", "Gate", "Manifest", "Outcome", "OutputTree", "Record", "WriteFailed", "WriteStage",
-           "check_target", "locked", "output_error", "write_file", "writing")
+           "check_target", "locked", "output_error", "output_intact", "write_file", "writing")
 
 
 class Gate(Protocol):
@@ -55,10 +59,13 @@ class WriteStage:
         self.out_dir = out_dir
         self.manifest = Manifest(site_dir, out_dir) if use_cache else None
         self.tree = OutputTree(out_dir)
-        self.root = self.tree.root
-        """The new tree, where the render workers write."""
         self.old: dict[str, Record] = self.manifest.load(out_dir, self.tree.file_mode) if self.manifest else {}
         """The last output's files that are still as it left them."""
+        if self.manifest is not None:
+            self.tree.keep_spare_in(self.manifest.spare)
+            self.tree.recycle(self.old)
+        self.root = self.tree.root
+        """The new tree, where the render workers write."""
 
     def changed(self, outcomes: list[Outcome], derived: str | None = None) -> bool:
         """Whether the output folder must be replaced: some file's bytes are new, a file came or went, or the
@@ -77,6 +84,15 @@ class WriteStage:
         return [Outcome(path, record.fingerprint, record.sha, False, 0, record.inputs)
                 for path, record in self.old.items() if path.startswith(folder + "/")]
 
+    def kept_if(self, folder: str, fingerprint: str) -> list[Outcome]:
+        """The last output's files under `folder` when they were made from inputs of this fingerprint (then
+        they join the new tree as they are), else []."""
+        kept = self.kept(folder)
+        if not kept or any(o.fingerprint != fingerprint for o in kept):
+            return []
+        self.tree.link_unchanged([o.path for o in kept])
+        return kept
+
     def link_unchanged(self, outcomes: list[Outcome]) -> None:
         """The files the renderers did not write join the new tree as hard links to the last output's."""
         self.tree.link_unchanged([o.path for o in outcomes if not o.written])
@@ -85,10 +101,10 @@ class WriteStage:
         """A folder for a tool that writes files of its own (Pagefind), beside the new tree; removed afterwards."""
         return self.tree.staging()
 
-    def add_files(self, files: dict[str, bytes | Path]) -> list[Outcome]:
+    def add_files(self, files: dict[str, bytes | Path], fingerprint: str = "") -> list[Outcome]:
         """Files made outside the renderers (the search index), by path in the site: their bytes, or a file
-        to read them from. Each keeps the last output's file (a hard link) when its bytes are the same, else
-        is written into the new tree."""
+        to read them from, made from inputs of `fingerprint`. Each keeps the last output's file (a hard link)
+        when its bytes are the same, else is written into the new tree."""
         outcomes = []
         for rel, source in sorted(files.items()):
             data = source if isinstance(source, bytes) else _read(rel, source)
@@ -96,18 +112,21 @@ class WriteStage:
             previous = self.old.get(rel)
             if previous is not None and previous.sha == sha:
                 self.tree.link_unchanged([rel])
-                outcomes.append(Outcome(rel, "", sha, False))
+                outcomes.append(Outcome(rel, fingerprint, sha, False))
             else:
                 self.tree.write(rel, data)
-                outcomes.append(Outcome(rel, "", sha, True, len(data)))
+                outcomes.append(Outcome(rel, fingerprint, sha, True, len(data)))
         return outcomes
 
     def publish(self, outcomes: list[Outcome], gate: Gate) -> tuple[int, int]:
         """Swap the new tree in, once the gate passed it; returns the number of files written and their bytes."""
         written = [o for o in outcomes if o.written]
+        self.tree.prune({o.path for o in outcomes})
+        # A tree most of whose files are new is not worth recycling: the next build would replace them all.
+        self.tree.spare_replaced = 2 * len(written) <= len(outcomes)
         if self.manifest is not None:
             # Inodes and mtimes survive the rename: the manifest is made from the new tree, before the swap.
-            self.manifest.prepare(_records(self.root, outcomes))
+            self.manifest.prepare(_records(self.root, outcomes, self.old))
         # Every byte of the new tree is final here: the gate is the last step before the swap.
         gate.check(self.root, [o.path for o in outcomes], {o.path for o in written})
         self.tree.commit()
@@ -122,7 +141,7 @@ class WriteStage:
         gate.check(self.out_dir, [o.path for o in outcomes], set())
         gate.passed()
         if self.manifest is not None:
-            self.manifest.prepare(_records(self.out_dir, outcomes))
+            self.manifest.prepare(_records(self.out_dir, outcomes, self.old))
             self.manifest.install()
         return 0, 0
 
@@ -156,14 +175,29 @@ def _read(rel: str, path: Path) -> bytes:
         raise WriteFailed.of(rel, exc) from None
 
 
-def _records(base: Path, outcomes: list[Outcome]) -> dict[str, Record]:
-    """The manifest of the outcomes' files, with the stat each has under `base`."""
+def output_intact(site_dir: Path, out_dir: Path, manifest: tuple[int, int, int]) -> bool:
+    """Whether the output folder is exactly as the build that installed this manifest (its file_identity) left
+    it: every file with its recorded stat and mode, no file more or less."""
+    recorded = Manifest(site_dir, out_dir)
+    if file_identity(recorded.path) != manifest:
+        return False
+    stats = recorded.stats()
+    return stats is not None and as_recorded(out_dir, stats)
+
+
+def _records(base: Path, outcomes: list[Outcome], old: dict[str, Record]) -> dict[str, Record]:
+    """The manifest of the outcomes' files, with the stat each has under `base`: a file kept from the last
+    output (a hard link) has the stat recorded then, so only the files written are looked at."""
     records = {}
     for outcome in sorted(outcomes, key=lambda o: o.path):
-        try:
-            st = os.stat(base / outcome.path)
-        except OSError as exc:
-            raise WriteFailed.of(outcome.path, exc) from None
-        records[outcome.path] = Record(outcome.fingerprint, outcome.sha, st.st_size, st.st_mtime_ns, st.st_ino,
-                                       outcome.inputs)
+        previous = None if outcome.written else old.get(outcome.path)
+        if previous is not None:
+            size, mtime_ns, inode = previous.size, previous.mtime_ns, previous.inode
+        else:
+            try:
+                st = os.stat(base / outcome.path)
+            except OSError as exc:
+                raise WriteFailed.of(outcome.path, exc) from None
+            size, mtime_ns, inode = st.st_size, st.st_mtime_ns, st.st_ino
+        records[outcome.path] = Record(outcome.fingerprint, outcome.sha, size, mtime_ns, inode, outcome.inputs)
     return records

@@ -12,6 +12,14 @@ as it would be in the output folder, never the temporary folder.
 Every file of the new tree is written by `write_file` (rendered pages, in the
 render workers, and the files handed to the write stage) or hard-linked from
 the last output (`OutputTree.link_unchanged`); nothing else writes in it.
+
+The tree a build replaces is kept in the cache folder as the spare (when it is
+on the output's file system), and the next build starts from it (`OutputTree.recycle`):
+brought to the last output's files by hard links, it needs a change only
+where the output changed since, where a new tree needs a folder made and a
+link for every file, and the replaced tree deleted. Its files share their
+inodes with the published ones, so no file of the new tree is ever written in
+place: `write_file` makes a new file.
 """
 
 from __future__ import annotations
@@ -75,6 +83,15 @@ class OutputTree:
         self.root = _new_folder(target.parent, f".{target.name}.tmp-")
         self.dirs: set[str] = set()
         """Folders of the new tree this process made (the render workers keep their own)."""
+        self.present: set[str] = set()
+        """Files of the last output already in the new tree (hard links), when it was recycled."""
+        self.touched: set[str] = set()
+        """Folders of a recycled tree a file was removed from: emptied ones are removed before the swap."""
+        self.spare: Path | None = None
+        """Where the tree the next build starts from is kept (None: nowhere, each build starts from nothing).
+        Never beside the output folder, which may be served: it holds the last output's files."""
+        self.spare_replaced = False
+        """Whether the replaced tree becomes the spare (else it is deleted)."""
         try:
             (self.root / MARKER).write_bytes(b"")
             # mkdir and open applied the umask (and any default ACL): the tree's own folder and its
@@ -114,12 +131,85 @@ class OutputTree:
 
     def link_unchanged(self, paths: list[str]) -> None:
         """Unchanged files join the new tree as hard links: nothing is copied or rewritten."""
+        target, root = str(self.target), str(self.root)
         for rel in paths:
+            if rel in self.present:
+                continue
             try:
-                _make_parent(self.root, rel, self.dirs)
-                os.link(self.target / rel, self.root / rel)
+                _make_parent(root, rel, self.dirs)
+                os.link(f"{target}/{rel}", f"{root}/{rel}")
             except OSError as exc:
                 raise WriteFailed.of(rel, exc) from None
+            self.present.add(rel)
+
+    def recycle(self, old: dict) -> None:
+        """Start from the spare, if there is one, brought to the last output's files `old` (path -> record):
+        each file there whose inode is the output's (a hard link to it) stays, every other file goes, and each
+        file of `old` missing is linked in. Nothing is recycled that was not made with this tree's modes."""
+        spare = self.spare
+        if spare is None or not old or not os.path.isdir(spare) or os.path.islink(spare):
+            return
+        try:
+            if stat.S_IMODE(os.stat(spare).st_mode) & 0o777 != self.dir_mode:
+                raise OSError(errno.EPERM, "another mode")
+            os.unlink(self.root / MARKER)
+            os.rmdir(self.root)
+            os.rename(spare, self.root)  # under a temporary name: a killed build's tree is cleared by the next
+            _replace_marker(self.root)
+            self._bring_to(old)
+        except OSError:
+            # Anything unexpected: start from nothing, as without a spare.
+            shutil.rmtree(self.root, ignore_errors=True)
+            shutil.rmtree(spare, ignore_errors=True)
+            self.root = _new_folder(self.target.parent, f".{self.target.name}.tmp-")
+            (self.root / MARKER).write_bytes(b"")
+            self.dirs, self.present, self.touched = set(), set(), set()
+
+    def _bring_to(self, old: dict) -> None:
+        pending = [("", str(self.root))]
+        while pending:
+            prefix, folder = pending.pop()
+            with os.scandir(folder) as found:
+                for item in found:
+                    rel = prefix + item.name
+                    if item.is_dir(follow_symlinks=False):
+                        if stat.S_IMODE(item.stat(follow_symlinks=False).st_mode) & 0o777 != self.dir_mode:
+                            raise OSError(errno.EPERM, "a folder of another mode")
+                        self.dirs.add(rel)
+                        pending.append((rel + "/", item.path))
+                    elif rel == MARKER:
+                        continue
+                    else:
+                        record = old.get(rel)
+                        # readdir's inode number, without a stat: the same inode is the very file published.
+                        if record is not None and item.inode() == record.inode and not item.is_symlink():
+                            self.present.add(rel)
+                        else:
+                            os.unlink(item.path)
+                            self.touched.add(prefix.rstrip("/"))
+        self.link_unchanged([rel for rel in old if rel not in self.present])
+
+    def prune(self, keep: set[str]) -> None:
+        """Remove the recycled files that are not in this build's output, and the folders left empty."""
+        root = str(self.root)
+        for rel in self.present - keep:
+            try:
+                os.unlink(f"{root}/{rel}")
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise WriteFailed.of(rel, exc) from None
+            self.touched.add(rel.rpartition("/")[0])
+        self.present &= keep
+        for folder in sorted(self.touched, key=lambda f: -f.count("/")):
+            while folder:
+                try:
+                    os.rmdir(f"{root}/{folder}")
+                except OSError:
+                    break  # not empty (or not there): neither are the folders above it
+                self.dirs.discard(folder)
+                folder = folder.rpartition("/")[0]
+        self.touched = set()
 
     def write(self, rel: str, data: bytes) -> None:
         """Write one file of the new tree (see write_file)."""
@@ -150,9 +240,18 @@ class OutputTree:
         self.replaced = old
 
     def discard(self) -> None:
-        """Remove the new tree if it was not swapped in, and the tree it replaced if it was."""
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Keep the new tree as the spare if it was not swapped in (else the tree it replaced, when
+        spare_replaced says so), and delete what is not kept."""
+        if not self._to_spare(self.root):
+            shutil.rmtree(self.root, ignore_errors=True)
         if self.replaced is not None:
+            if self.spare_replaced and self._to_spare(self.replaced / "site"):
+                try:
+                    os.rmdir(self.replaced)
+                except OSError:
+                    pass  # the next build's lock clears it
+                self.replaced = None
+                return
             try:
                 # A tree half deleted must never be taken for the last good site by the next build's lock.
                 os.rename(self.replaced / "site", self.replaced / "replaced")
@@ -160,6 +259,25 @@ class OutputTree:
                 pass
             _remove(self.replaced)
             self.replaced = None
+
+    def keep_spare_in(self, spare: Path) -> None:
+        """Keep the spare at `spare` if a folder there can be renamed to and from the output's (one file system)."""
+        try:
+            spare.parent.mkdir(exist_ok=True)
+            if os.stat(spare.parent).st_dev == os.stat(self.root).st_dev:
+                self.spare = spare
+        except OSError:
+            pass
+
+    def _to_spare(self, folder: Path) -> bool:
+        spare = self.spare
+        if spare is None or os.path.lexists(spare) or not os.path.isdir(folder):
+            return False
+        try:
+            os.rename(folder, spare)
+        except OSError:
+            return False
+        return True
 
 
 def write_file(root: Path, rel: str, data: bytes, dirs: set[str]) -> None:
@@ -169,17 +287,83 @@ def write_file(root: Path, rel: str, data: bytes, dirs: set[str]) -> None:
     by the parent against the output folder, never the temporary folder).
     """
     try:
-        _make_parent(root, rel, dirs)
-        (root / rel).write_bytes(data)
+        _make_parent(str(root), rel, dirs)
+        path = root / rel
+        # A recycled tree's file is the published one (a hard link): it is replaced, never written in place.
+        _unlink_any(path)
+        path.write_bytes(data)
     except OSError as exc:
         raise WriteFailed.of(rel, exc) from None
 
 
-def _make_parent(root: Path, rel: str, dirs: set[str]) -> None:
+def _unlink_any(path: Path) -> None:
+    """Remove what is at `path`, if anything: a file, or a folder a recycled tree has where this build has a
+    file."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        if not os.path.isdir(path) or os.path.islink(path):  # unlink refuses a folder: EISDIR, or EPERM
+            raise
+        shutil.rmtree(path)
+
+
+def _replace_marker(root: Path) -> None:
+    """A fresh marker, made with the modes this build makes files with (the old one is the spare's)."""
+    try:
+        os.unlink(root / MARKER)
+    except FileNotFoundError:
+        pass
+    (root / MARKER).write_bytes(b"")
+
+
+def _make_parent(root: str, rel: str, dirs: set[str]) -> None:
+    """Make the folders above `rel` under `root` that `dirs` does not list (another process may have made them)."""
     parent = rel.rpartition("/")[0]
-    if parent and parent not in dirs:
-        (root / parent).mkdir(parents=True, exist_ok=True)
-        dirs.add(parent)
+    missing = []
+    while parent and parent not in dirs:
+        missing.append(parent)
+        parent = parent.rpartition("/")[0]
+    for folder in reversed(missing):
+        path = f"{root}/{folder}"
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            if not os.path.isdir(path) or os.path.islink(path):
+                os.unlink(path)  # a recycled tree's file where this build has a folder
+                os.mkdir(path)
+        dirs.add(folder)
+
+
+def as_recorded(target: Path, stats: dict[str, tuple[int, int, int]]) -> bool:
+    """Whether the folder holds exactly the files of `stats`, each regular with its recorded (size, mtime,
+    inode), and no other, all with the modes the build gave them (those of its marker and of the folder
+    itself). Each file and folder is looked at once."""
+    try:
+        file_mode = stat.S_IMODE(os.stat(target / MARKER, follow_symlinks=False).st_mode)
+        dir_mode = stat.S_IMODE(os.stat(target, follow_symlinks=False).st_mode) & 0o777
+        count = 0
+        pending = [("", str(target))]
+        while pending:
+            prefix, folder = pending.pop()
+            with os.scandir(folder) as found:
+                for item in found:
+                    rel = prefix + item.name
+                    st = item.stat(follow_symlinks=False)
+                    if stat.S_ISDIR(st.st_mode):
+                        if stat.S_IMODE(st.st_mode) & 0o777 != dir_mode:
+                            return False
+                        pending.append((rel + "/", item.path))
+                    elif rel != MARKER:
+                        recorded = stats.get(rel)
+                        if recorded is None or not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != file_mode \
+                                or (st.st_size, st.st_mtime_ns, st.st_ino) != recorded:
+                            return False
+                        count += 1
+    except OSError:
+        return False
+    return count == len(stats)
 
 
 def _put_back(old: Path, target: Path) -> None:

@@ -1,4 +1,4 @@
-// The search page: Pagefind's index (built with the site, in /pagefind/) and our own filters.
+// The search page: Pagefind's index (built with the site, in shards under /pagefind/) and our own filters.
 // Without JavaScript the form stays hidden and the page links the archive's indexes instead.
 (function () {
   "use strict";
@@ -56,8 +56,13 @@
     if (!query) { list.textContent = ""; status.textContent = ""; return; }
     status.textContent = "Searching…";
     if (!pagefind) {
-      pagefind = await import(form.dataset.index);
-      await pagefind.init();
+      // The index comes in shards (one Pagefind index each); the first holds Pagefind's scripts.
+      var shards = form.dataset.shards.split(" ");
+      var loaded = await import(shards[0] + "pagefind.js");
+      await loaded.options({ basePath: shards[0] });
+      for (var i = 1; i < shards.length; i++) await loaded.mergeIndex(shards[i]);
+      await loaded.init();
+      pagefind = loaded;
     }
     var search = await pagefind.search(query);
     var found = [];

@@ -1,0 +1,33 @@
+window.YTD.tweets.part0 = [
+  {
+    "tweet" : {
+      "retweeted" : false,
+      "entities" : {
+        "hashtags" : [],
+        "symbols" : [],
+        "user_mentions" : [],
+        "urls" : []
+      },
+      "id_str" : "921000000000000001",
+      "id" : "921000000000000001",
+      "created_at" : "Wed Oct 18 11:00:00 +0000 2017",
+      "full_text" : "First post.",
+      "lang" : "en"
+    }
+  },
+  {
+    "tweet" : {
+      "retweeted" : false,
+      "entities" : {
+        "hashtags" : [],
+        "symbols" : [],
+        "user_mentions" : [],
+        "urls" : []
+      },
+      "id_str" : "921000000000000002",
+      "id" : "921000000000000002",
+      "full_text" : "Second post.",
+      "lang" : "en"
+    }
+  }
+]

@@ -1,0 +1,152 @@
+"""The search index: each entry's own text, in shards that an edit rebuilds one at a time.
+
+What the browser finds in it (a merged, sharded index included) is tested in test_judges.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import BASE_CONFIG, entry, run, tree, write_files
+from generator import search
+from generator.build import build
+from generator.config import load_config
+from generator.entries import read_entry
+from generator.markup import MarkdownRenderer
+from generator.site import assemble
+from generator.sources import discover
+from generator.views import Views
+
+PRIVATE = {"name": "Sam R.", "handle": "@samr_private", "private": True}
+
+
+def archive(root: Path, count: int = 12) -> Path:
+    files = {"site.yaml": BASE_CONFIG + "search: true\n"}
+    for i in range(count):
+        files[f"content/articles/a{i:02d}.md"] = entry(f"Article {i}", f"2017-10-{1 + i % 28:02d}",
+                                                      body=f"Words of article number{i}, about harassment.",
+                                                      regions=["us"], sectors=["sports"])
+    files["content/threads/t.md"] = entry(
+        "A thread", "2017-10-20", platform="twitter", author=PRIVATE,
+        posts=[{"n": 1, "text": "It happened to me too, @samr_private knows. #MeToo"},
+               {"n": 2, "text": "Second post, quietly.", "media": [{"src": "https://x.example/i.jpg",
+                                                                   "alt": "a photo of a badge"}]}])
+    files["content/articles/embeds.md"] = entry(
+        "Embeds", "2017-10-21",
+        body="Before.\n\n```post\nplatform: twitter\nauthor: {name: Ann, handle: '@ann'}\n"
+             "url: https://twitter.com/ann/status/1\ndate: 2017-10-16\ntext: An embedded post, uniqueword.\n```\n\n"
+             "```thread\nt\n```\n\nAfter.")
+    files["content/articles/draft.md"] = entry("A draft", "2017-10-22", body="draftword", draft=True)
+    files["content/articles/gone.md"] = entry("Gone", "2017-10-23", body="goneword",
+                                              withdrawn={"date": "2018-01-01", "reason": "At a person's request."})
+    files["content/pages/about.md"] = entry("About", "2017-10-01", body="pageword")
+    return write_files(root, files)
+
+
+def assembled(site_dir: Path):
+    """The site as assembled for rendering, and its views."""
+    config, errors = load_config(site_dir, None)
+    assert not errors
+    sources, _ = discover(site_dir)
+    markdown = MarkdownRenderer(config.markdown.unsafe_html)
+    entries = []
+    for source in sources:
+        found, errors = read_entry(source, (site_dir / source.path).read_bytes(), config, markdown)
+        assert not errors
+        entries.append(found)
+    site, errors = assemble(config, sources, entries)
+    assert not errors
+    return site, Views(site, record=lambda *key: None)
+
+
+def test_a_record_is_the_entry_text_a_visitor_reads(tmp_path):
+    site, views = assembled(archive(tmp_path / "site"))
+    records = {r.url: r for r in (search.record(views, e) for e in search.searchable(site))}
+    embeds = records["/articles/embeds/"]
+    # The body, the embedded post, and the embedded thread's posts as its page shows them.
+    for words in ("Before.", "After.", "An embedded post, uniqueword.", "Second post, quietly.", "a photo of a badge"):
+        assert words in embeds.content
+    thread = records["/threads/t/"]
+    assert "samr_private" not in thread.content and "Sam R." in thread.content
+    assert dict(thread.meta) == {"title": "A thread", "date": "20 October 2017", "kind": "thread", "year": "2017",
+                                 "regions": "", "sectors": ""}
+    assert dict(records["/articles/a01/"].meta)["regions"] == "us"
+    # Markup is gone: excerpts read as prose.
+    assert all("<" not in r.content for r in records.values())
+
+
+def test_drafts_withdrawn_entries_and_pages_are_never_indexed(tmp_path):
+    site_dir = archive(tmp_path / "site")
+    assert run("build", "--site", str(site_dir), "--drafts").code == 0
+    site, _ = assembled(site_dir)
+    urls = {site.urls[e.path] for e in search.searchable(site)}
+    assert not urls & {"articles/draft/", "articles/gone/", "about/"}
+    index = b"".join(data for rel, data in tree(site_dir / "output").items() if rel.startswith("pagefind/"))
+    assert b"/articles/gone/" not in index  # (fragments are gzip: the gate's scan reads them; see test_promises)
+
+
+@pytest.mark.parametrize("entries, shards", [(0, 1), (1, 1), (1000, 1), (1001, 2), (2000, 2), (2001, 4),
+                                             (10_000, 16), (50_000, 64)])
+def test_shards_double_as_the_archive_grows(entries, shards):
+    assert search.shard_count(entries) == shards
+    assert entries <= shards * search.SHARD_SIZE
+
+
+def shard_files(output: Path) -> dict[str, dict[str, int]]:
+    """Each shard's files, with their inodes (a file kept from the last build keeps its inode)."""
+    found: dict[str, dict[str, int]] = {}
+    for path in sorted((output / "pagefind").rglob("*")):
+        if path.is_file():
+            shard = path.relative_to(output / "pagefind").parts[0]
+            found.setdefault(shard, {})[str(path.relative_to(output))] = path.stat().st_ino
+    return found
+
+
+def test_an_edit_reindexes_only_the_shard_of_the_entry_and_equals_a_clean_build(tmp_path, monkeypatch):
+    monkeypatch.setattr(search, "SHARD_SIZE", 4)
+    site_dir = archive(tmp_path / "site")
+    build(site_dir)
+    before = shard_files(site_dir / "output")
+    assert sorted(before) == ["0", "1", "2", "3"]
+    edited = "content/articles/a03.md"
+    (site_dir / edited).write_text(entry("Article 3", "2017-10-04", body="Rewritten: newword.", regions=["us"],
+                                         sectors=["sports"]))
+    build(site_dir)
+    after = shard_files(site_dir / "output")
+    site, _ = assembled(site_dir)
+    [shard] = [s.name for s in search.shards(site, "") if any(e.path.endswith("a03.md") for e in s.entries)]
+    for name in before:
+        if name == shard:
+            assert after[name] != before[name]
+        else:
+            assert after[name] == before[name], f"shard {name} was rebuilt for an edit in shard {shard}"
+    build(site_dir, tmp_path / "clean", use_cache=False)
+    assert tree(site_dir / "output") == tree(tmp_path / "clean")
+
+
+def test_only_the_first_shard_carries_pagefinds_scripts_and_language_modules(tmp_path, monkeypatch):
+    monkeypatch.setattr(search, "SHARD_SIZE", 4)
+    site_dir = archive(tmp_path / "site")
+    build(site_dir)
+    files = shard_files(site_dir / "output")
+    first = {Path(rel).name for rel in files["0"]}
+    assert {"pagefind.js", "pagefind-worker.js", "wasm.en.pagefind", "pagefind-entry.json"} <= first
+    assert not any(name.startswith("pagefind-ui") or name.startswith("pagefind-component") for name in first)
+    for name in ("1", "2", "3"):
+        names = {Path(rel).name for rel in files[name]}
+        assert "pagefind-entry.json" in names and not {"pagefind.js", "wasm.en.pagefind"} & names
+    page = (site_dir / "output/search/index.html").read_text()
+    assert 'data-shards="/pagefind/0/ /pagefind/1/ /pagefind/2/ /pagefind/3/"' in page
+    entry_json = json.loads((site_dir / "output/pagefind/1/pagefind-entry.json").read_bytes())
+    assert list(entry_json["languages"]) == sorted(entry_json["languages"])
+
+
+def test_an_archive_with_nothing_to_search_still_has_a_working_index(tmp_path):
+    site_dir = write_files(tmp_path / "site", {"site.yaml": BASE_CONFIG + "search: true\n",
+                                               "content/pages/about.md": entry("About", body="Hello.")})
+    assert run("build", "--site", str(site_dir)).code == 0
+    assert json.loads((site_dir / "output/pagefind/0/pagefind-entry.json").read_bytes())["languages"] == {}
+    assert (site_dir / "output/pagefind/0/pagefind.js").is_file()
