@@ -177,10 +177,7 @@ def _render_routes(state: _RenderState, indices: list[int]):
     for index in indices:
         route = renderer.routes[index]
         try:
-            previous = old.get(route.path)
-            if previous is not None and renderer.unchanged(route, previous):
-                outcomes.append(Outcome(route.path, previous.fingerprint, previous.sha, False, 0, previous.inputs))
-                continue
+            previous = old.get(route.path)  # (render_many left out the unchanged ones)
             data, keys = renderer.render(route)
             fingerprint = renderer.fingerprint(route, keys)
         except Exception as exc:
@@ -215,13 +212,22 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
     are kept in a temporary folder for the length of the render (feeditems.FragmentStore).
     """
     count = len(renderer.routes)
-    first = [i for i, route in enumerate(renderer.routes) if getattr(route.target, "renders_first", False)]
-    rounds = [first, sorted(set(range(count)).difference(first))]
-    jobs = jobs if count >= 200 else 1
+    outcomes: list = [None] * count
+    # Which files are unchanged is decided here, once, before any fork: each input is valued once, and the
+    # workers (if the changed files are many enough to need them) get only what is to be rendered.
+    todo = []
+    for index, route in enumerate(renderer.routes):
+        previous = old.get(route.path)
+        if previous is not None and renderer.unchanged(route, previous):
+            outcomes[index] = Outcome(route.path, previous.fingerprint, previous.sha, False, 0, previous.inputs)
+        else:
+            todo.append(index)
+    first = [i for i in todo if getattr(renderer.routes[i].target, "renders_first", False)]
+    rounds = [first, sorted(set(todo).difference(first))]
+    jobs = jobs if len(todo) >= 200 else 1
     state = _RenderState(renderer, old, root, set())
     store = store_of(renderer)
-    outcomes: list = [None] * count
-    done = 0
+    done = count - len(todo)
     folder = _items_folder(renderer.site_dir / CACHE_DIR)
     try:
         store.open(folder)
@@ -243,20 +249,24 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
     finally:
         store.close()
         shutil.rmtree(folder, ignore_errors=True)
-    interned: dict = {}  # one tuple per input key across all routes: the manifest stores each key once
-    return [replace(o, inputs=tuple(interned.setdefault(key, key) for key in o.inputs)) if o.inputs else o
-            for o in outcomes]
+    interned: dict = {}  # one tuple per input key across the routes rendered: the manifest stores each key once
+    for index in todo:
+        outcome = outcomes[index]
+        if outcome.inputs:
+            outcomes[index] = replace(outcome, inputs=tuple(interned.setdefault(key, key) for key in outcome.inputs))
+    return outcomes
 
 
 ITEMS_PREFIX = "feed-items-"
 
 
 def _items_folder(cache_dir: Path) -> Path:
-    """A new folder for this render's feed items, in the cache folder (the system's temporary folder if
-    that cannot be written). A build killed outright leaves its folder behind: the next one removes the
-    folders of processes that are gone."""
+    """A new folder for this render's feed items, in the cache folder when there is one (else, as for
+    `chorus check`, which makes none, or when it cannot be written, the system's temporary folder). A build
+    killed outright leaves its folder behind: the next one removes the folders of processes that are gone."""
     try:
-        cache_dir.mkdir(exist_ok=True)
+        if not cache_dir.is_dir():
+            raise FileNotFoundError(cache_dir)
         for stale in cache_dir.glob(ITEMS_PREFIX + "*"):
             pid = stale.name[len(ITEMS_PREFIX):].partition("-")[0]
             if pid.isdigit() and not _alive(int(pid)):

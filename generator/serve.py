@@ -133,7 +133,8 @@ class Session:
             self._failed([self._describe(exc)], "1 error" if isinstance(exc, OSError) else "internal error",
                          what, exc)
             return False
-        self.context = report.context
+        # A build that found nothing to do renders nothing: the site it would have rendered is the one held.
+        self.context = report.context or self.context
         self._succeeded(report, what, first, reload=not previewed)
         return True
 
