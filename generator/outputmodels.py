@@ -21,7 +21,7 @@ class FilterOption:
     value: str
     """As the search index's metadata holds it (generator/search.py): a kind, a term's slug or a year."""
     title: str
-    """As the menu shows it: the kind's or term's title, or the year."""
+    """As the menu shows it: the kind's label (Article, Take, Thread), the term's title, or the year."""
 
 
 @dataclass(frozen=True)

@@ -214,7 +214,8 @@ class RenderContext:
                                   description=context.pop("description", ""),
                                   noindex=context.pop("noindex", False), feeds=context.pop("feeds", None),
                                   structured=context.pop("structured", None),
-                                  og_type=context.pop("og_type", "website"))
+                                  og_type=context.pop("og_type", "website"),
+                                  entry=context.pop("feeds_of_entry", None))
         return self.template(template, **frame, **context)
 
     def static(self, name: str) -> bytes:

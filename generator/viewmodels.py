@@ -41,7 +41,8 @@ class FeedLink:
     """One feed of a page."""
 
     title: str
-    """`RSS`, `Atom` or `JSON Feed`."""
+    """`RSS`, `Atom` or `JSON Feed`; in `page.alternates`, what the feed carries as well, e.g.
+    `Region: United States (RSS)`."""
     type: str
     """The feed's media type, e.g. `application/rss+xml`."""
     url: str
@@ -91,6 +92,11 @@ class Page:
     feeds: list[FeedLink]
     """This page's feeds: the site's feeds on the home page, the listing's on every page of kind, term and
     region-and-sector listings, empty elsewhere."""
+    alternates: list[FeedLink]
+    """Every feed the page links in its head (`<link rel="alternate">`), each `title` saying what it carries,
+    e.g. `Region: United States (Atom)`: the listing's own on pages with `page.feeds`, then the whole
+    archive's (`<site title> — all entries (RSS)`) on every page, then on entry pages those of its regions
+    and sectors; none twice."""
     og_type: str
     """The OpenGraph type: `article` on entry pages, `website` elsewhere."""
     jsonld: dict | None

@@ -8,6 +8,7 @@ dataclasses of strings, numbers, lists and Markup for HTML we made safe ourselve
 
 from __future__ import annotations
 
+import functools
 import re
 
 from markupsafe import Markup, escape
@@ -21,8 +22,8 @@ from .schema import When
 from .citation import citation
 from .listviews import ListViews
 from .platforms import PLATFORM_NAMES
-from .kinds import FEED_FORMATS, KIND, LISTED_KINDS, TAXONOMIES
-from .site import UNPUBLISHED, WITHDRAWN, Site
+from .kinds import CLOSED_TAXONOMIES, FEED_FORMATS, KIND, LISTED_KINDS, TAXONOMIES, TAXONOMY
+from .site import UNPUBLISHED, WITHDRAWN, Site, Term
 from .urls import slugify
 
 STATUS_TEXT = {
@@ -79,8 +80,9 @@ class Views(ListViews):
 
     def common(self, rel: str, title: str, lang: str = "", description: str = "", noindex: bool = False,
                feeds: str | None = None, structured: dict | None = None,
-               og_type: str = "website") -> dict[str, vm.Site | vm.Page]:
-        """The variables every page receives, `site` and `page`, by name."""
+               og_type: str = "website", entry: Entry | None = None) -> dict[str, vm.Site | vm.Page]:
+        """The variables every page receives, `site` and `page`, by name; `feeds` is the path of the listing
+        whose feeds the page offers, `entry` the entry an entry page shows (its regions' and sectors' feeds)."""
         config = self.config
         if structured is None and feeds is not None and not noindex:
             structured = {"@context": "https://schema.org", "@type": "CollectionPage", "name": title,
@@ -108,6 +110,7 @@ class Views(ListViews):
             description=description or config.description,
             noindex=noindex,
             feeds=self.feed_links(feeds) if feeds is not None else [],
+            alternates=self.alternates(feeds, entry),
             og_type=og_type,
             jsonld=structured,
             search=config.search,
@@ -146,6 +149,31 @@ class Views(ListViews):
 
     def feed_links(self, listing_rel: str) -> list[vm.FeedLink]:
         return [vm.FeedLink(f.label, f.mime, self.url(listing_rel + f.file)) for f in FEED_FORMATS]
+
+    def alternates(self, listing_rel: str | None, entry: Entry | None) -> list[vm.FeedLink]:
+        """The feeds a page links in its head, each titled in full: its own listing's first (a reader offers
+        the first of a type), then the whole archive's, then an entry's regions' and sectors'."""
+        listings = [(listing_rel, self._listing_feed_titles[listing_rel])] if listing_rel else []
+        listings.append(("", f"{self.config.title} — all entries"))
+        # Every entry with a page is listed (drafts too, when built) but pages: its terms have listings.
+        if entry is not None and entry.kind != "page":
+            for taxonomy in CLOSED_TAXONOMIES:
+                terms = self.config.taxonomies.of(taxonomy)
+                listings += [(f"{taxonomy}/{key}/", f"{TAXONOMY[taxonomy].label}: {terms.term(key).title}")
+                             for key in getattr(entry.meta, taxonomy)]
+        found, seen = [], set()
+        for rel, title in listings:
+            if rel in seen:
+                continue
+            seen.add(rel)
+            found += [vm.FeedLink(f"{title} ({f.label})", f.mime, self.url(rel + f.file)) for f in FEED_FORMATS]
+        return found
+
+    @functools.cached_property
+    def _listing_feed_titles(self) -> dict[str, str]:
+        """What each listing's feeds carry, as their titles say: `Articles`, `Region: United States`."""
+        return {listing.path: f"{TAXONOMY[term.taxonomy].label}: {term.title}" if isinstance(term, Term)
+                else listing.title for listing, term in self.site.listings()}
 
     # ---- entries ----
 

@@ -187,6 +187,65 @@ def test_search_finds_entries_filters_them_and_never_knows_private_handles(brows
     page.close()
 
 
+@pytest.mark.parametrize("width", [1280, 390])
+def test_search_form_has_a_full_width_input_that_phones_do_not_zoom(browser, served, width):
+    page, _ = _open(browser, served + "search/", width=width)
+    page.wait_for_selector("form.search:not([hidden])")
+    sizes = page.evaluate("""() => {
+        const input = document.querySelector('#search-words');
+        return {font: parseFloat(getComputedStyle(input).fontSize), input: input.getBoundingClientRect().width,
+                form: document.querySelector('form.search').getBoundingClientRect().width,
+                selects: [...document.querySelectorAll('form.search select')]
+                    .map(s => parseFloat(getComputedStyle(s).fontSize)),
+                tops: [...document.querySelectorAll('.search-filter-row > p')].map(p => p.offsetTop)};
+    }""")
+    assert sizes["font"] >= 16 and min(sizes["selects"]) >= 16
+    assert sizes["input"] >= 0.95 * sizes["form"]
+    assert len(sizes["tops"]) == 4
+    if width == 1280:
+        assert len(set(sizes["tops"])) == 1  # the filters in one row
+    else:
+        assert sizes["tops"] == sorted(set(sizes["tops"]))  # stacked, one under the other
+    page.close()
+
+
+def test_search_results_show_kind_and_date_and_read_as_prose(browser, served):
+    page, _ = _open(browser, served + "search/?q=harassment")
+    page.wait_for_selector("#search-results li", timeout=15000)
+    results = page.evaluate("""() => [...document.querySelectorAll('#search-results li')].map(li => ({
+        title: li.querySelector('h2').innerText, kind: li.querySelector('.meta .kind')?.innerText || '',
+        date: li.querySelector('.meta .date')?.innerText || '', excerpt: li.querySelector('.excerpt').innerText}))""")
+    assert len(results) >= 2
+    assert {r["kind"] for r in results} <= {"Article", "Take", "Thread"} and all(r["kind"] for r in results)
+    assert all(any(year in r["date"] for year in ("2017", "2018", "2019")) for r in results)
+    for r in results:
+        assert "|" not in r["excerpt"] and "content warning" not in r["excerpt"].lower(), r
+    page.select_option("#search-kind", "thread")
+    page.wait_for_function("[...document.querySelectorAll('#search-results .kind')].every(k => k.innerText === 'Thread')")
+    page.close()
+
+
+def test_navigation_holds_one_line_at_1280_pixels(browser, served):
+    for path in ["", "articles/metoo-in-sports/", "search/"]:
+        page, _ = _open(browser, served + path, width=1280)
+        tops = page.evaluate("[...document.querySelectorAll('.masthead nav li')].map(li => li.offsetTop)")
+        assert len(tops) >= 9 and len(set(tops)) == 1, f"/{path}: {tops}"
+        assert page.evaluate("document.querySelector('.masthead').getBoundingClientRect().width") >= 1270
+        page.close()
+
+
+def test_timeline_labels_are_at_least_12_pixels_on_a_phone(browser, served):
+    page, _ = _open(browser, served + "timeline/", width=390)
+    sizes = page.evaluate("""() => [...document.querySelectorAll('#timeline-chart text')].map(t =>
+        parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)""")  # as drawn: the SVG's scale applied
+    assert sizes and min(sizes) >= 12
+    box = page.evaluate("(({width, height}) => ({width, height}))("
+                        "document.querySelector('#timeline-chart').getBoundingClientRect())")
+    assert box["width"] >= 350 and box["height"] >= 250  # the whole chart, drawn across the page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.close()
+
+
 @pytest.fixture(scope="module")
 def sharded(site, tmp_path_factory):
     """The same archive with its search index in shards of one entry (some then empty), served."""

@@ -146,7 +146,7 @@ def render(ctx, route: Route) -> bytes:
             view = views.entry(entry)
         data = ctx.page("entry.html", site.urls[entry.path], view.title, lang=entry.meta.lang,
                         description=view.summary, noindex=entry.meta.draft, entry=view,
-                        structured=views.structured(entry, view), og_type="article")
+                        structured=views.structured(entry, view), og_type="article", feeds_of_entry=entry)
         keep_items(ctx, entry, view, frozenset(view_keys))  # its feed items, from the same view model
         return data
     if isinstance(target, (EntryPage, AliasPage)) and target.entry.meta.withdrawn:

@@ -9,7 +9,7 @@ from ..outputmodels import FilterOption, SearchFilter
 from ..routes import Route, Target
 from ..site import Site
 from ..viewmodels import Link
-from ..kinds import TAXONOMIES
+from ..kinds import KIND, TAXONOMIES
 from ..search import shard_folders
 
 
@@ -41,7 +41,7 @@ def render(ctx, route: Route) -> bytes:
     indexes = [Link(site.config.taxonomies.of(t).title, views.url(f"{t}/"))
                for t in (taxonomy.name for taxonomy in TAXONOMIES)] + [Link("Archive", views.url("archive/"))]
     filters = [
-        SearchFilter("kind", "Kind", [FilterOption(kind, listing.title)
+        SearchFilter("kind", "Kind", [FilterOption(kind, KIND[kind].label)
                                       for kind, listing in site.kinds.items() if listing.entries]),
         SearchFilter("regions", "Region", [FilterOption(t.key, t.title) for t in site.terms["regions"]]),
         SearchFilter("sectors", "Sector", [FilterOption(t.key, t.title) for t in site.terms["sectors"]]),

@@ -11,6 +11,14 @@
   var list = form.querySelector("#search-results");
   var selects = form.querySelectorAll("select");
   var LIMIT = 20, SCAN = 300;
+  // A result's kind as the archive names it (Article, Take, Thread): the kind menu already says so.
+  var kindLabels = {};
+  var kindMenu = form.querySelector("#search-kind");
+  if (kindMenu) {
+    for (var k = 0; k < kindMenu.options.length; k++) {
+      if (kindMenu.options[k].value) kindLabels[kindMenu.options[k].value] = kindMenu.options[k].text;
+    }
+  }
   var pagefind = null, pending = 0, timer = null;
 
   function wanted(meta) {
@@ -33,13 +41,27 @@
       var heading = document.createElement("h2");
       heading.appendChild(link);
       item.appendChild(heading);
-      if (data.meta.date) {
-        var when = document.createElement("p");
-        when.className = "meta";
-        when.textContent = data.meta.date;
-        item.appendChild(when);
+      var kind = kindLabels[data.meta.kind] || "";
+      if (kind || data.meta.date) {
+        var meta = document.createElement("p");
+        meta.className = "meta";
+        if (kind) {
+          var label = document.createElement("span");
+          label.className = "kind kind-" + data.meta.kind;
+          label.textContent = kind;
+          meta.appendChild(label);
+        }
+        if (kind && data.meta.date) meta.appendChild(document.createTextNode(" · "));
+        if (data.meta.date) {
+          var when = document.createElement("span");
+          when.className = "date";
+          when.textContent = data.meta.date;
+          meta.appendChild(when);
+        }
+        item.appendChild(meta);
       }
       var excerpt = document.createElement("p");
+      excerpt.className = "excerpt";
       // Pagefind's excerpt is the page's own text with <mark> around the words found; keep only the marks.
       excerpt.innerHTML = data.excerpt.replace(/<(?!\/?mark>)[^>]*>/g, "");
       item.appendChild(excerpt);
