@@ -65,8 +65,8 @@ def _fork_map(jobs: int, state, work, tasks: list, progress=None) -> list:
                 progress(task, results[-1])
         return results
     context = multiprocessing.get_context("fork")
-    todo, done = context.Queue(), context.Queue()
-    workers = [context.Process(target=_worker, args=(state, work, todo, done), daemon=True)
+    to_render, done = context.Queue(), context.Queue()
+    workers = [context.Process(target=_worker, args=(state, work, to_render, done), daemon=True)
                for _ in range(min(jobs, len(tasks)))]
     # Ctrl-C or a TERM while forking would interrupt the fork's own handlers: hold them until all started.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
@@ -78,9 +78,9 @@ def _fork_map(jobs: int, state, work, tasks: list, progress=None) -> list:
     results: list = [None] * len(tasks)
     try:
         for index, task in enumerate(tasks):
-            todo.put((index, task))
+            to_render.put((index, task))
         for _ in workers:
-            todo.put(None)
+            to_render.put(None)
         for _ in range(len(tasks)):
             index, result = _next_result(done, workers)
             if isinstance(result, _Raised):
@@ -122,9 +122,9 @@ def _portable(exc: BaseException) -> BaseException:
         return type(f"{type(exc).__name__}", (Exception,), {})(str(exc))
 
 
-def _worker(state, work, todo, done) -> None:
+def _worker(state, work, to_render, done) -> None:
     _as_worker()
-    while (item := todo.get()) is not None:
+    while (item := to_render.get()) is not None:
         index, task = item
         try:
             result = work(state, task)
@@ -215,19 +215,19 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
     outcomes: list = [None] * count
     # Which files are unchanged is decided here, once, before any fork: each input is valued once, and the
     # workers (if the changed files are many enough to need them) get only what is to be rendered.
-    todo = []
+    to_render = []
     for index, route in enumerate(renderer.routes):
         previous = old.get(route.path)
         if previous is not None and renderer.unchanged(route, previous):
             outcomes[index] = Outcome(route.path, previous.fingerprint, previous.sha, False, 0, previous.inputs)
         else:
-            todo.append(index)
-    first = [i for i in todo if getattr(renderer.routes[i].target, "renders_first", False)]
-    rounds = [first, sorted(set(todo).difference(first))]
-    jobs = jobs if len(todo) >= 200 else 1
+            to_render.append(index)
+    first = [i for i in to_render if getattr(renderer.routes[i].target, "renders_first", False)]
+    rounds = [first, sorted(set(to_render).difference(first))]
+    jobs = jobs if len(to_render) >= 200 else 1
     state = _RenderState(renderer, old, root, set())
     store = store_of(renderer)
-    done = count - len(todo)
+    done = count - len(to_render)
     folder = _items_folder(renderer.site_dir / CACHE_DIR)
     try:
         store.open(folder)
@@ -250,7 +250,7 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
         store.close()
         shutil.rmtree(folder, ignore_errors=True)
     interned: dict = {}  # one tuple per input key across the routes rendered: the manifest stores each key once
-    for index in todo:
+    for index in to_render:
         outcome = outcomes[index]
         if outcome.inputs:
             outcomes[index] = replace(outcome, inputs=tuple(interned.setdefault(key, key) for key in outcome.inputs))

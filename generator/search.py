@@ -164,39 +164,39 @@ def index(site: Site, views: Views, key: str, stage: IndexStage, *, timeout: flo
     left them, the others are indexed again, by up to `jobs` Pagefind processes at once; returns the
     index's outcomes, sorted by path."""
     outcomes: list = []
-    todo = []
+    stale = []
     for shard in shards(site, key):
         kept = stage.kept_if(f"{INDEX_DIR}/{shard.name}", shard.fingerprint)
         if kept:
             outcomes += kept
         else:
-            todo.append(shard)
-    for shard, files in _indexed(views, todo, timeout, jobs):
+            stale.append(shard)
+    for shard, files in _indexed(views, stale, timeout, jobs):
         outcomes += stage.add_files({f"{INDEX_DIR}/{shard.name}/{rel}": data for rel, data in files.items()},
                                     shard.fingerprint)
     return sorted(outcomes, key=lambda outcome: outcome.path)
 
 
-def _indexed(views: Views, todo: list[Shard], timeout: float, jobs: int) -> Iterator[tuple[Shard, dict]]:
-    """Each shard of `todo` with its files, as Pagefind processes (one per thread, which only waits on it)
+def _indexed(views: Views, stale: list[Shard], timeout: float, jobs: int) -> Iterator[tuple[Shard, dict]]:
+    """Each shard of `stale` with its files, as Pagefind processes (one per thread, which only waits on it)
     finish them. A failure in one stops them all: the first failure is raised, after every thread ended."""
-    if not todo:
+    if not stale:
         return
     pending: queue.SimpleQueue = queue.SimpleQueue()
-    for shard in todo:
+    for shard in stale:
         pending.put(shard)
     done: queue.SimpleQueue = queue.SimpleQueue()
     processes: list[Pagefind] = []
     threads = []
     try:
         # Every process is started before any thread: starting one runs code in the child before exec.
-        for _ in range(max(1, min(jobs, len(todo)))):
+        for _ in range(max(1, min(jobs, len(stale)))):
             processes.append(Pagefind(timeout))
         for pagefind in processes:
             thread = threading.Thread(target=_index_shards, args=(views, pagefind, pending, done), daemon=True)
             thread.start()
             threads.append(thread)
-        for _ in todo:
+        for _ in stale:
             shard, files = done.get()
             if isinstance(files, BaseException):
                 raise files

@@ -1,5 +1,5 @@
 """What an import writes: a thread's file (front matter as `chorus new` writes it, a draft, with a marked
-placeholder for the editor's note) or its posts as ```post blocks.
+stand-in for the editor's note) or its posts as ```post blocks.
 
 Nothing here touches the disk: `thread_file` and `post_blocks` return text, and the media to copy.
 """
@@ -30,10 +30,10 @@ POST_KEYS = tuple(f.name for f in dataclasses.fields(PostKeys))
 """The keys of a post, in the order entries.py declares them (and `chorus new` writes them)."""
 HIDDEN_STATUS_URL = {"twitter": "https://twitter.com/i/web/status/{}", "x": "https://x.com/i/web/status/{}"}
 """A post's address without its author's handle, where the platform has one."""
-ALT_PLACEHOLDER = "No description was given on the platform: describe the image here."
+ALT_STAND_IN = "No description was given on the platform: describe the image here."
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
-PLACEHOLDER_NOTE = SAMPLE_BODIES["thread"]
+STAND_IN_NOTE = SAMPLE_BODIES["thread"]
 """The body's first line, as `chorus new` writes it: a build warns while it is left in a published thread."""
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -148,7 +148,7 @@ def post_values(part: Part, thread: Thread, people: People, bundle: bool) -> dic
         values["date"] = written_date(post.date)
     if post.lang:
         values["lang"] = post.lang
-    media = [(src, quote(people.clean(m.alt, thread.platform) if m.alt else ALT_PLACEHOLDER))
+    media = [(src, quote(people.clean(m.alt, thread.platform) if m.alt else ALT_STAND_IN))
              for m in post.media if (src := _media_src(m, post.id, bundle))]
     if media:
         values["media"] = media
@@ -218,7 +218,7 @@ def _content_warnings(thread: Thread, people: People, config: SiteConfig) -> tup
 
 
 def _editors_note(source_format: str, findings: tuple[str, ...]) -> str:
-    lines = [PLACEHOLDER_NOTE, "", f"Imported by `chorus import` from {source_format}."]
+    lines = [STAND_IN_NOTE, "", f"Imported by `chorus import` from {source_format}."]
     if findings:
         lines[-1] += " What it found, for the note:"
         lines += [""] + [f"- {finding}" for finding in findings]

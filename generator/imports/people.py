@@ -29,7 +29,7 @@ _MENTION = re.compile(
 _TWITTER_LINK = re.compile(r"https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/(?!i/|intent/|hashtag/|search)"
                            r"([A-Za-z0-9_]{1,20})(?:/status(?:es)?/(\d+))?(?![A-Za-z0-9_])((?:[/?#]\S*)?)", re.I)
 """A link to a Twitter (or X) profile or post: (handle, post id or None, the rest of the address)."""
-_MASTODON_LINK = re.compile(r"https?://([A-Za-z0-9.-]+)/(?:@([A-Za-z0-9_.]+)|users/([A-Za-z0-9_.]+))"
+_FEDIVERSE_LINK = re.compile(r"https?://([A-Za-z0-9.-]+)/(?:@([A-Za-z0-9_.]+)|users/([A-Za-z0-9_.]+))"
                             r"(?:/(?:statuses/)?(\d+))?(?![A-Za-z0-9_])((?:[/?#]\S*)?)")
 """A link to a profile or post on a Mastodon server: (host, user, user, post id or None, the rest)."""
 _TRAILING = re.compile(r"[)\]}>.,;:!?'\"]+$")
@@ -74,7 +74,7 @@ class People:
         return {m.group(1).lower() for m in _MENTION.finditer(self._links(text)) if self._mention(m.group(1), platform)}
 
     def _links(self, text: str) -> str:
-        return _MASTODON_LINK.sub(self._mastodon_link, _TWITTER_LINK.sub(self._twitter_link, text))
+        return _FEDIVERSE_LINK.sub(self._mastodon_link, _TWITTER_LINK.sub(self._twitter_link, text))
 
     def leaks(self, text: str, platform: str) -> str | None:
         """The private handle the build would find in this text once it has replaced mentions, or None."""

@@ -95,7 +95,7 @@ class Post:
         return f"{self.text}\n\n{self.quoted}" if self.quoted else self.text
     context: bool = False
     """Known only as a post another one refers to (X API's includes): part of a thread only with its author's."""
-    placeholder: bool = False
+    stand_in: bool = False
     """A post the export could not give (an API error, a deletion marker): its text says so."""
 
 

@@ -93,14 +93,14 @@ def _chain_root(post: Post, posts: dict[str, Post], harvest: Harvest) -> str:
 def _thread(key: tuple[str, str, str], members: dict[str, Post], posts: dict[str, Post],
             harvest: Harvest) -> Thread:
     platform, conversation, author_key = key
-    members = {**members, **_placeholders(members, posts, harvest, author_key)}
+    members = {**members, **_stand_ins(members, posts, harvest, author_key)}
     ordered = _ordered(members, posts, harvest, author_key)
     parts, total, notes = _numbered(ordered)
     account = harvest.accounts.get(author_key) or Account(platform, author_key, "")
     return Thread(platform, account, conversation, parts, total, notes)
 
 
-def _placeholders(members: dict[str, Post], posts: dict[str, Post], harvest: Harvest,
+def _stand_ins(members: dict[str, Post], posts: dict[str, Post], harvest: Harvest,
                   author_key: str) -> dict[str, Post]:
     """The author's posts the export says it could not give, that posts of the thread reply to."""
     found = {}
@@ -109,13 +109,13 @@ def _placeholders(members: dict[str, Post], posts: dict[str, Post], harvest: Har
         missing: Missing | None = harvest.missing.get(target)
         if missing is None or target in posts or target in members or post.reply_to_author != author_key:
             continue
-        found[target] = Post(post.platform, target, author_key, None, _placeholder_text(missing), missing.source,
+        found[target] = Post(post.platform, target, author_key, None, _stand_in_text(missing), missing.source,
                              missing.line, status=missing.status, conversation=post.conversation,
-                             placeholder=True, notes=(f"could not be archived: {missing.reason}",))
+                             stand_in=True, notes=(f"could not be archived: {missing.reason}",))
     return found
 
 
-def _placeholder_text(missing: Missing) -> str:
+def _stand_in_text(missing: Missing) -> str:
     return f"This post could not be archived: the platform says it is {missing.status}."
 
 
@@ -165,7 +165,7 @@ def _ordered(members: dict[str, Post], posts: dict[str, Post], harvest: Harvest,
 
 def _numbered(ordered: list[tuple[Post, bool]]) -> tuple[tuple[Part, ...], int | None, tuple[str, ...]]:
     """The parts with their n, parts_total when the posts' markers say it, and notes on what was found."""
-    real = [post for post, _ in ordered if not post.placeholder]
+    real = [post for post, _ in ordered if not post.stand_in]
     markers = [part_marker(post.text) for post in real]
     alone = len(ordered) == 1 and not ordered[0][1]
     if alone:  # a lone post's '3/5' is as likely a score as a part: it is noted, not believed
@@ -189,7 +189,7 @@ def _by_markers(ordered: list[tuple[Post, bool]], numbers: dict[str, int],
     parts: list[Part] = []
     for index, (post, gap) in enumerate(ordered):
         n = numbers.get(post.id)
-        if n is None:  # a placeholder: the number between its neighbours, when there is one
+        if n is None:  # a stand-in: the number between its neighbours, when there is one
             before = parts[-1].n if parts and parts[-1].n else 0
             after = next((numbers[p.id] for p, _ in ordered[index + 1:] if p.id in numbers), total + 1)
             n = before + 1 if before + 1 < after else None
