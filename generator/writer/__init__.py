@@ -28,7 +28,7 @@ folder and its manifest as they were.
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Protocol
 
@@ -96,10 +96,6 @@ class WriteStage:
     def link_unchanged(self, outcomes: list[Outcome]) -> None:
         """The files the renderers did not write join the new tree as hard links to the last output's."""
         self.tree.link_unchanged([o.path for o in outcomes if not o.written])
-
-    def staging(self) -> AbstractContextManager[Path]:
-        """A folder for a tool that writes files of its own (Pagefind), beside the new tree; removed afterwards."""
-        return self.tree.staging()
 
     def add_files(self, files: dict[str, bytes | Path], fingerprint: str = "") -> list[Outcome]:
         """Files made outside the renderers (the search index), by path in the site: their bytes, or a file

@@ -35,7 +35,6 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import BuildFailed, Code, SourceError
 
@@ -214,16 +213,6 @@ class OutputTree:
     def write(self, rel: str, data: bytes) -> None:
         """Write one file of the new tree (see write_file)."""
         write_file(self.root, rel, data, self.dirs)
-
-    @contextmanager
-    def staging(self) -> Iterator[Path]:
-        """An empty folder beside the new tree, never inside it nor in the output folder, for a tool that
-        writes files of its own (Pagefind); removed afterwards, and by the next build if this one is killed."""
-        folder = _new_folder(self.target.parent, f".{self.target.name}.tmp-")
-        try:
-            yield folder
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
     def commit(self) -> None:
         """Swap the new tree in: rename the old away and the new in (discard() then deletes the old)."""
