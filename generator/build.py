@@ -147,8 +147,10 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
     if write:
         check_target(out_dir)
         with locked(out_dir):
-            report.files, report.bytes, report.outputs = _render_and_write(site_dir, out_dir, renderer, jobs, use_cache, progress,
-                                                            digest(code, config_bytes, site.privacy.key()))
+            # What every search record is made from besides its entry: the URLs' base (--base-url) included.
+            search_key = digest(code, config_bytes, repr(site.config), site.privacy.key())
+            report.files, report.bytes, report.outputs = _render_and_write(site_dir, out_dir, renderer, jobs,
+                                                                           use_cache, progress, search_key)
             _record_state(site_dir, out_dir, inputs, report)
     else:
         _render(renderer, {}, None, jobs, progress)
@@ -301,8 +303,8 @@ def _render_and_write(site_dir: Path, out_dir: Path, renderer: RenderContext, jo
                       search_key: str = ""):
     """Render, index, publish: changed pages are rendered into a new tree, the search index's changed shards
     are made from the entries' text, and the write stage swaps the tree in once the privacy gate passed it;
-    returns the files and bytes written and the files of the output. `search_key` digests what every search record is made from besides
-    its entry (see generator/search.py).
+    returns the files and bytes written and the files of the output. `search_key` digests what every search
+    record is made from besides its entry (see generator/search.py).
 
     Every step that can fail (rendering, writing, the search index, the manifest, the gate) runs before
     the swap: a build that fails leaves the output folder as it was. When no file's bytes changed and no

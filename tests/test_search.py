@@ -150,3 +150,13 @@ def test_an_archive_with_nothing_to_search_still_has_a_working_index(tmp_path):
     assert run("build", "--site", str(site_dir)).code == 0
     assert json.loads((site_dir / "output/pagefind/0/pagefind-entry.json").read_bytes())["languages"] == {}
     assert (site_dir / "output/pagefind/0/pagefind.js").is_file()
+
+
+def test_a_new_base_url_reindexes_every_shard(tmp_path):
+    """The records hold the entries' URLs: a build with --base-url elsewhere must not keep the old index."""
+    import gzip
+    site_dir = archive(tmp_path / "site")
+    assert run("build", "--site", str(site_dir)).code == 0
+    assert run("build", "--site", str(site_dir), "--base-url", "https://example.org/sub/").code == 0
+    fragments = [gzip.decompress(p.read_bytes()) for p in (site_dir / "output/pagefind").rglob("*.pf_fragment")]
+    assert fragments and all(b'"/sub/' in data for data in fragments)
