@@ -252,27 +252,38 @@ def state_path(site_dir: Path, out_dir: Path) -> Path:
 
 
 def load_state(path: Path) -> BuildState | None:
+    return load_stored(path, "state", BuildState)
+
+
+def save_state(path: Path, state: BuildState | None) -> None:
+    """Record the state of a build just published (None: forget it). Losing it only costs a full build."""
+    if state is None:
+        discard_file(path)
+    else:
+        store(path, "state", state)
+
+
+def load_stored(path: Path, field: str, kind: type):
+    """What `store` put in the file under `field`, if it is a `kind` written under this SCHEMA; else None (an
+    unreadable file, an older build's, or none at all)."""
     try:
         with open(path, "rb") as handle:
             stored = pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         return None
-    if not isinstance(stored, dict) or stored.get("schema") != SCHEMA or not isinstance(stored.get("state"),
-                                                                                         BuildState):
+    if not isinstance(stored, dict) or stored.get("schema") != SCHEMA or not isinstance(stored.get(field), kind):
         return None
-    return stored["state"]
+    return stored[field]
 
 
-def save_state(path: Path, state: BuildState | None) -> None:
-    """Record the state of a build just published (None: forget it). Losing it only costs a full build."""
+def store(path: Path, field: str, value) -> None:
+    """Pickle `value` into the file whole, then put it in place; a file of the cache that cannot be written is
+    removed rather than left stale."""
     temp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
     try:
-        if state is None:
-            discard_file(path)
-            return
         path.parent.mkdir(exist_ok=True)
         with open(temp, "wb") as handle:
-            pickle.dump({"schema": SCHEMA, "state": state}, handle, pickle.HIGHEST_PROTOCOL)
+            pickle.dump({"schema": SCHEMA, field: value}, handle, pickle.HIGHEST_PROTOCOL)
         os.replace(temp, path)
     except (OSError, pickle.PicklingError):
         discard_file(temp)

@@ -17,14 +17,12 @@ are judged the same way, by the pairs of what each part read.
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .cache import SCHEMA, digest, discard_file
+from .cache import digest, load_stored, store
 from .site import Listing, Site
 from .sources import file_signature
 
@@ -249,30 +247,13 @@ class Stores:
 
     def _load(self, name: str) -> dict:
         path = self._path(name)
-        if path is None:
-            return {}
-        try:
-            with open(path, "rb") as handle:
-                stored = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-            return {}
-        if not isinstance(stored, dict) or stored.get("schema") != SCHEMA or not isinstance(stored.get("parts"), dict):
-            return {}
-        return stored["parts"]
+        found = load_stored(path, "parts", dict) if path is not None else None
+        return found if found is not None else {}
 
     def _save(self, name: str, parts: dict) -> None:
         path = self._path(name)
-        if path is None:
-            return
-        temp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-        try:
-            path.parent.mkdir(exist_ok=True)
-            with open(temp, "wb") as handle:
-                pickle.dump({"schema": SCHEMA, "parts": parts}, handle, pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, path)
-        except (OSError, pickle.PicklingError):
-            discard_file(temp)
-            discard_file(path)
+        if path is not None:
+            store(path, "parts", parts)
 
 
 class _Store:

@@ -75,6 +75,28 @@ def run(*args: str) -> Result:
     return Result(code, out.getvalue(), err.getvalue())
 
 
+def assembled_site(site_dir: Path):
+    """The site as the build assembles it before rendering, read in this process (each entry must read and
+    assemble without error)."""
+    from generator.config import load_config
+    from generator.entries import read_entry
+    from generator.markup import MarkdownRenderer
+    from generator.site import assemble
+    from generator.sources import discover
+    config, errors = load_config(site_dir, None)
+    assert not errors
+    sources, _ = discover(site_dir)
+    markdown = MarkdownRenderer(config.markdown.unsafe_html)
+    entries = []
+    for source in sources:
+        found, errors = read_entry(source, (site_dir / source.path).read_bytes(), config, markdown)
+        assert not errors
+        entries.append(found)
+    site, errors = assemble(config, sources, entries)
+    assert not errors
+    return site
+
+
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
     for rel, data in files.items():
         path = root / rel

@@ -13,19 +13,15 @@ from feedgen.feed import FeedGenerator
 from hypothesis import HealthCheck, given, settings, strategies as st
 from lxml import etree
 
-from conftest import entry, write_files
+from conftest import assembled_site, entry, write_files
 from generator.cache import code_digest
-from generator.config import CONFIG_FILE, load_config
-from generator.entries import read_entry
+from generator.config import CONFIG_FILE
 from generator.feeditems import (FORMATS, FeedItem, FragmentStore, atom_entry, clean, json_item, rss_description,
                                  rss_item, store_of)
-from generator.markup import MarkdownRenderer
 from generator.outputs import OUTPUTS
 from generator.outputs.feeds import FeedFile, FeedHead, feed_document
 from generator.outputs.pages import EntryPage
 from generator.render import RenderContext
-from generator.site import assemble
-from generator.sources import discover
 
 # ---- the oracle: how feedgen and lxml wrote an item and a feed (the implementation this replaced) ----
 
@@ -165,17 +161,7 @@ def test_without_a_folder_items_are_kept_in_memory():
 
 
 def context(site_dir: Path) -> RenderContext:
-    config, errors = load_config(site_dir, None)
-    assert not errors
-    sources, _ = discover(site_dir)
-    markdown = MarkdownRenderer(config.markdown.unsafe_html)
-    entries = []
-    for source in sources:
-        found, errors = read_entry(source, (site_dir / source.path).read_bytes(), config, markdown)
-        assert not errors
-        entries.append(found)
-    site, errors = assemble(config, sources, entries)
-    assert not errors
+    site = assembled_site(site_dir)
     routes = [route for output in OUTPUTS for route in output.routes(site)]
     return RenderContext(site, site_dir, routes, OUTPUTS, code_digest(), (site_dir / CONFIG_FILE).read_bytes(),
                          use_cache=False)

@@ -10,14 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE_CONFIG, entry, run, tree, write_files
+from conftest import BASE_CONFIG, assembled_site, entry, run, tree, write_files
 from generator import search
 from generator.build import build
-from generator.config import load_config
-from generator.entries import read_entry
-from generator.markup import MarkdownRenderer
-from generator.site import assemble
-from generator.sources import discover
 from generator.views import Views
 
 PRIVATE = {"name": "Sam R.", "handle": "@samr_private", "private": True}
@@ -48,17 +43,7 @@ def archive(root: Path, count: int = 12) -> Path:
 
 def assembled(site_dir: Path):
     """The site as assembled for rendering, and its views."""
-    config, errors = load_config(site_dir, None)
-    assert not errors
-    sources, _ = discover(site_dir)
-    markdown = MarkdownRenderer(config.markdown.unsafe_html)
-    entries = []
-    for source in sources:
-        found, errors = read_entry(source, (site_dir / source.path).read_bytes(), config, markdown)
-        assert not errors
-        entries.append(found)
-    site, errors = assemble(config, sources, entries)
-    assert not errors
+    site = assembled_site(site_dir)
     return site, Views(site, record=lambda *key: None)
 
 
