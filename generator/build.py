@@ -30,7 +30,7 @@ from .outputs.feeds import FeedFile
 from .render import LAYOUTS_DIR, RenderContext, theme_digest
 from .routes import collisions
 from . import search
-from .site import Site, assemble
+from .site import Site, assemble, broken_site_links
 from .sources import Unreadable, content_digest, discover, file_signature, read_regular, signature
 from .urls import slugify
 from .writer import Manifest, check_target, locked, output_intact, writing
@@ -133,6 +133,7 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
     errors.extend(site_errors)
     routes = [route for output in OUTPUTS for route in output.routes(site)]
     errors.extend(collisions(routes))
+    errors.extend(broken_site_links(site, {route.path for route in routes}))
     if strict:
         errors.extend(warnings)
     if errors:

@@ -16,7 +16,7 @@ from .errors import Code, Invalid, SourceError, closest, did_you_mean
 from .privacy import drop_identity
 from .embeds import MARKER_RE, Embed, extract
 from .frontmatter import split
-from .markup import MarkdownRenderer, WrittenLink
+from .markup import PAGE_LINK, PATH_LINK, SOURCE_LINK, MarkdownRenderer, WrittenLink
 from .platforms import PLATFORMS, platform_of
 from .schema import (Problem, When, abridged, at_most, between, boolean, choice, distinct, key, language_tag,
                      list_of, read_record, record, short_text, text, up_to, url, when, clean_text)
@@ -271,16 +271,19 @@ PAGE_UNUSED = {t.name for t in TAXONOMIES} | {"featured", "responds_to"}
 
 @dataclass(frozen=True)
 class Link:
-    """A link in a body to another entry's source file; the body marks it by its index in Entry.links."""
+    """A link in a body that may lead within the site; those in Entry.links (to an entry's source file, to a
+    root-relative URL) are marked in the body by their index there."""
 
     href: str
-    """As written, without its fragment: '../threads/t.md'."""
+    """As written, without its fragment: '../threads/t.md', '/articles/x/?q', 'https://...', '' (the page)."""
     target: str
-    """The linked source file, relative to the site folder."""
+    """The linked source file, relative to the site folder; for a URL, its path ('/articles/x/')."""
     fragment: str
     """'#part' or ''."""
     line: int
     """Where it is written."""
+    kind: str = SOURCE_LINK
+    """What it names: markup.SOURCE_LINK, PATH_LINK, PAGE_LINK or ABSOLUTE_LINK."""
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,11 @@ class Entry:
     """Digest of the file, its path, site.yaml and the generator version: what the cache keys it by."""
     body_line: int = 1
     """File line of the body's first line."""
+    other_links: tuple[Link, ...] = ()
+    """Links to a fragment of the page itself ('#part') and absolute http(s) URLs, left as written: the build
+    checks those that lead within the site."""
+    anchors: tuple[str, ...] = ()
+    """The ids of the body's elements (its headings', its footnotes'), sorted: what '#fragment' may name."""
 
     @property
     def path(self) -> str:
@@ -355,13 +363,16 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
         return None, [SourceError(source.path, p.line, p.message, p.hint, code=p.code, excerpt=p.excerpt)
                       for p in problems]
 
-    body_html, written_links = markdown.render(body)
-    links = _collect_links(source, written_links, parts.body, parts.body_line)
+    rendered = markdown.render(body)
+    body_html = rendered.html
+    links = _collect_links(source, rendered.links, parts.body, parts.body_line)
     summary = meta.summary or first_paragraph_text(body_html)
     # A private author's profile and post URLs carry their handle and are never shown: they are not kept.
     embeds = tuple(replace(e, post=drop_identity(e.post)) if e.post is not None else e for e in embeds)
     entry = Entry(source=source, kind=source.kind, slug=meta.slug or default_slug, meta=drop_identity(meta),
                   body_html=body_html, summary=summary, links=links, body_line=parts.body_line,
+                  other_links=_collect_links(source, rendered.unmarked, parts.body, parts.body_line),
+                  anchors=rendered.anchors,
                   words=len(re.findall(r"\w+", body)) - len(embeds), embeds=embeds,
                   line_of=tuple(sorted(node.key_lines.items())) if node else (),
                   warnings=tuple(_warnings(source, meta, summary, body_html)
@@ -428,33 +439,46 @@ def _thread_platform(meta: FrontMatter, problems: list[Problem]) -> FrontMatter:
 
 def _collect_links(source: SourceFile, written: tuple[WrittenLink, ...], body: str,
                    body_line: int) -> tuple[Link, ...]:
-    """The links the body's Markdown wrote to other entries' source files, each with its target and line."""
-    base = source.path.rsplit("/", 1)[0].split("/")
+    """The links the body's Markdown wrote, each with its target and line."""
     lines = body.split("\n")
     seen: dict[str, int] = {}
     links = []
     for link in written:
-        parts = list(base)
-        for piece in link.path.split("/"):
-            if piece == "..":
-                if parts:
-                    parts.pop()
-            elif piece not in ("", "."):
-                parts.append(piece)
-        nth = seen[link.path] = seen.get(link.path, -1) + 1
-        links.append(Link(link.path, "/".join(parts), link.fragment, body_line + _line_index(lines, link.path, nth)))
+        if link.kind == SOURCE_LINK:
+            target = _source_target(source, link.path)
+        else:
+            target = link.path.split("?", 1)[0]
+        looked_for = link.path or link.fragment
+        nth = seen[looked_for] = seen.get(looked_for, -1) + 1
+        line = _line_index(lines, looked_for, nth, alone=link.kind in (PATH_LINK, PAGE_LINK))
+        links.append(Link(link.path, target, link.fragment, body_line + line, link.kind))
     return tuple(links)
 
 
-def _line_index(lines: list[str], path: str, nth: int) -> int:
+def _source_target(source: SourceFile, path: str) -> str:
+    """The source file a link written in `source` names, relative to the site folder."""
+    parts = source.path.rsplit("/", 1)[0].split("/")
+    for piece in path.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _line_index(lines: list[str], path: str, nth: int, alone: bool = False) -> int:
     """The line of the nth link to `path` in the body: the nth line that writes it, or the last one.
 
     Markdown does not say where an element came from, so the path is looked for as written, then with
-    backslash escapes and character references decoded ('a\\_b.md', 'a&amp;b.md'). The body's first
-    line when it cannot be found.
+    backslash escapes and character references decoded ('a\\_b.md', 'a&amp;b.md'). `alone`: only where it
+    starts a URL ('#part' but not 'x.md#part', '/x/' but not 'https://e.org/x/'). The body's first line
+    when it cannot be found.
     """
+    count = re.compile(r"(?<![^\s(<\[\]:'\"])" + re.escape(path)).findall if alone else None
     for read in (str, _decoded):
-        found = [index for index, line in enumerate(lines) for _ in range(read(line).count(path))]
+        found = [index for index, line in enumerate(lines)
+                 for _ in range(len(count(read(line))) if count else read(line).count(path))]
         if found:
             return found[min(nth, len(found) - 1)]
     return 0

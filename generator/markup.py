@@ -16,6 +16,14 @@ is rendered, `resolve_marked` hands each marked element to one function in
 views.py, which knows the site's link map. Raw HTML (`<a href="x.md">`) is not
 Markdown's and is left as written; an autolink needs a scheme (`<https://...>`),
 so `<x.md>` is text.
+
+A link to one of the site's own URLs (`/articles/x/`) is marked and recorded
+the same way, so that the build can check it names a page it makes and show a
+link to a draft or a withdrawn entry as one by its file is shown. Links to a
+fragment of the page itself (`#part`) and absolute http(s) URLs are recorded
+but not marked (their element stays as written): the build checks those that
+lead within the site. The ids the body's HTML holds (headings, footnotes) are
+recorded too: they are the anchors other links may name.
 """
 
 from __future__ import annotations
@@ -102,7 +110,16 @@ in): no text an editor writes can look like a link marker."""
 LINK_MARKER = _MARK + "CHORUSLINK{}" + _MARK
 ENTRY_SOURCE_RE = re.compile(r"([^#:?]+\.md)(#.*)?", re.S)
 """A link to an entry's source file, relative to the linking file, with an optional fragment."""
+SITE_PATH_RE = re.compile(r"(/(?![/\\])[^#]*)(#.*)?", re.S)
+"""A root-relative link ('/articles/x/?q#part'), not a network-path one ('//host/')."""
+PAGE_FRAGMENT_RE = re.compile(r"()(#.*)", re.S)
+"""A link to a fragment of the page itself: '#part'."""
+ABSOLUTE_RE = re.compile(r"((?i:https?)://[^#]*)(#.*)?", re.S)
+"""An absolute http(s) URL: the build checks it when it names the site's own base URL."""
 LINKING_ATTRIBUTES = {"a": "href", "img": "src"}
+_ID_RE = re.compile(r"""<[a-zA-Z][^\s/>]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*?"""
+                    r"""\s+id\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I)
+"""An element's id in HTML: double-quoted as both serialisers write it, any form in raw HTML."""
 
 _ATTRIBUTES = r'(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*'
 """Attributes as both serialisers write them (Python-Markdown's and nh3's): every value in double quotes."""
@@ -112,39 +129,75 @@ _ANCHOR_TAG_RE = re.compile(r"<a[\s>]|</a>")
 _ALT_RE = re.compile(r'\salt="([^"]*)"')
 
 
+SOURCE_LINK, PATH_LINK, PAGE_LINK, ABSOLUTE_LINK = "source", "path", "page", "absolute"
+"""What a written link names: an entry's source file, a root-relative URL, a fragment of the page itself, an
+absolute http(s) URL. The first two are marked in the body (Rendered.links), the others only recorded."""
+
+
 @dataclass(frozen=True)
 class WrittenLink:
-    """A link to an entry's source file, as the body's Markdown wrote it."""
+    """A link that may lead within the site, as the body's Markdown wrote it."""
 
     path: str
-    """'../threads/t.md', relative to the linking file."""
+    """'../threads/t.md', relative to the linking file; '/articles/x/?q' for a root-relative URL (its query
+    kept); an absolute URL without its fragment; '' for the page itself."""
     fragment: str
     """'#part' or ''."""
+    kind: str = SOURCE_LINK
 
 
 class Rendered(NamedTuple):
-    """A body as HTML, each link to an entry's source file replaced by LINK_MARKER of its index in `links`."""
+    """A body as HTML, each marked link (to an entry's source file or a root-relative URL) replaced by
+    LINK_MARKER of its index in `links`."""
 
     html: str
     links: tuple[WrittenLink, ...]
+    unmarked: tuple[WrittenLink, ...] = ()
+    """Links to a fragment of the page itself and absolute http(s) URLs, in the order of the body."""
+    anchors: tuple[str, ...] = ()
+    """Every id the HTML holds (heading ids, footnotes, raw HTML), sorted: what a link's '#fragment' may name."""
+
+
+_MARKED_KINDS = ((ENTRY_SOURCE_RE, SOURCE_LINK), (SITE_PATH_RE, PATH_LINK))
+_UNMARKED_KINDS = ((PAGE_FRAGMENT_RE, PAGE_LINK), (ABSOLUTE_RE, ABSOLUTE_LINK))
 
 
 class EntryLinks(Treeprocessor):
-    """Marks every link to an entry's source file, whatever Markdown syntax made the a or img element."""
+    """Marks every link to an entry's source file or to a site URL, and records links to a fragment of the
+    page or to an absolute URL, whatever Markdown syntax made the a or img element."""
 
     def __init__(self, md: markdown.Markdown):
         super().__init__(md)
         self.found: list[WrittenLink] = []
+        self.unmarked: list[WrittenLink] = []
 
     def run(self, root: Element) -> None:
         for element in root.iter():
             attribute = LINKING_ATTRIBUTES.get(element.tag)
             value = element.get(attribute) if attribute else None
+            if not value:
+                continue
             # Python-Markdown writes an entity in an attribute as it was written ('a&amp;b.md' is a&b.md).
-            match = ENTRY_SOURCE_RE.fullmatch(unescape(value)) if value else None
-            if match:
+            value = unescape(value)
+            written = _written(value, _MARKED_KINDS)
+            if written is not None:
                 element.set(attribute, LINK_MARKER.format(len(self.found)))
-                self.found.append(WrittenLink(match.group(1), match.group(2) or ""))
+                self.found.append(written)
+            elif (written := _written(value, _UNMARKED_KINDS)) is not None:
+                self.unmarked.append(written)
+
+
+def _written(value: str, kinds) -> WrittenLink | None:
+    for pattern, kind in kinds:
+        match = pattern.fullmatch(value)
+        if match:
+            return WrittenLink(match.group(1), match.group(2) or "", kind)
+    return None
+
+
+def anchors_of(html: str) -> tuple[str, ...]:
+    """The ids of the elements of `html`, sorted, each once."""
+    return tuple(sorted({unescape(next(filter(None, found), "")) for found in _ID_RE.findall(html)} - {""}))
 
 
 @dataclass(frozen=True)
@@ -215,7 +268,8 @@ class MarkdownRenderer:
 
     def render(self, text: str) -> Rendered:
         self._md.reset()
-        self._links.found = []
+        self._links.found, self._links.unmarked = [], []
         out = self._md.convert(text)
         # The marker is a relative URL to the sanitiser, and kept (tests/test_links.py).
-        return Rendered(out if self.unsafe_html else sanitise(out), tuple(self._links.found))
+        html = out if self.unsafe_html else sanitise(out)
+        return Rendered(html, tuple(self._links.found), tuple(self._links.unmarked), anchors_of(html))

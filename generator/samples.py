@@ -1,9 +1,9 @@
-"""The stand-in text `chorus new` writes, and the warnings for an entry that still holds it.
+"""The stand-in text `chorus new` and `chorus import` write, and the warnings for an entry that still holds it.
 
 A new entry (generator/scaffold.py) is a draft whose body is one sample line, and a take's or a thread's
-has stand-ins for what only the editor knows: a name and a post's text. It builds as written, but is not
-ready: once its `draft: true` is removed, a build warns about each stand-in left in it (an error under
---strict). Each is an exact text, written by chorus new and by nobody else, so it is recognised as it is,
+has stand-ins for what only the editor knows: a name and a post's text; an imported image the platform
+had no description for has a stand-in description. It builds as written, but is not ready: once its `draft: true` is removed, a build warns about each stand-in left in it (an error under
+--strict). Each is an exact text, written by chorus new or import and by nobody else, so it is recognised as it is,
 never guessed at.
 """
 
@@ -24,6 +24,8 @@ STAND_IN_NAME = "Author's name"
 """A new take's author and a new thread's `author.name`."""
 STAND_IN_POST = "The post's text, as published."
 """The text of a new thread's post."""
+STAND_IN_ALT = "No description was given on the platform: describe the image here."
+"""The alt text `chorus import` writes for an image the platform gave none for (generator/imports/)."""
 
 
 def left_in(path: str, meta, body: str, body_line: int, node) -> list[SourceError]:
@@ -39,6 +41,8 @@ def left_in(path: str, meta, body: str, body_line: int, node) -> list[SourceErro
         if any(sample in line for sample in SAMPLE_BODIES.values()):
             found.append(SourceError(path, body_line + index, "warning: the sample line of chorus new is still in "
                                      "the body", "write the entry's text in its place", code=Code.WARNING))
+        elif STAND_IN_ALT in line:  # a post block's media, as chorus import --into posts writes them
+            found.append(_stand_in(path, body_line + index, "alt", STAND_IN_ALT, _DESCRIBE, "chorus import"))
     for index, author in enumerate(meta.authors):
         if author.name == STAND_IN_NAME:
             found.append(_stand_in(path, _line(node, "authors", index), "authors", STAND_IN_NAME,
@@ -50,11 +54,18 @@ def left_in(path: str, meta, body: str, body_line: int, node) -> list[SourceErro
         if post.text.strip() == STAND_IN_POST:
             found.append(_stand_in(path, _line(node, "posts", index, "text"), "posts.text", STAND_IN_POST,
                                    "copy the post's text in its place"))
+        for number, media in enumerate(post.media):
+            if media.alt.strip() == STAND_IN_ALT:
+                found.append(_stand_in(path, _line(node, "posts", index, "media", number, "alt"),
+                                       "posts.media.alt", STAND_IN_ALT, _DESCRIBE, "chorus import"))
     return found
 
 
-def _stand_in(path: str, line: int, key: str, text: str, hint: str) -> SourceError:
-    return SourceError(path, line, f"warning: {key}: '{text}' is a stand-in written by chorus new", hint,
+_DESCRIBE = "say what the image shows, for readers who cannot see it"
+
+
+def _stand_in(path: str, line: int, key: str, text: str, hint: str, tool: str = "chorus new") -> SourceError:
+    return SourceError(path, line, f"warning: {key}: '{text}' is a stand-in written by {tool}", hint,
                        code=Code.WARNING)
 
 

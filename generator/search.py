@@ -105,7 +105,7 @@ def record(views: Views, entry: Entry) -> Record:
     language = meta.lang or views.config.language
     body = views.site.privacy.redact_html(entry.body_html)
     pieces = PLACEHOLDER_RE.split(body)
-    text = [title, views.redact(entry.summary)]
+    text = [views.redact(entry.summary)]
     for index, piece in enumerate(pieces):
         if index % 2 == 0:
             text.append(_plain(piece))
@@ -118,6 +118,8 @@ def record(views: Views, entry: Entry) -> Record:
                 text += [views.title(thread)] + _posts_text(views, thread)
     if entry.kind == "thread":
         text += _posts_text(views, entry)
+    # Last: a result shows the title above its excerpt, which then starts with the entry's own words.
+    text.append(title)
     date = views.when(meta.date)
     return Record(
         url=views.url(views.site.urls[entry.path]),

@@ -10,17 +10,24 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
 
 from .config import SiteConfig
-from .entries import Entry
-from .errors import Code, SourceError, did_you_mean
+from .entries import Entry, Link
+from .errors import Code, SourceError, closest, did_you_mean
+from .markup import ABSOLUTE_LINK, PAGE_LINK, PATH_LINK, SOURCE_LINK
 from .privacy import Privacy
 from .sources import SourceFile
 from .kinds import TAXONOMIES
-from .urls import KIND_SECTIONS, entry_path
+from .urls import KIND_SECTIONS, RESERVED_DIRS, UnsafePath, entry_path, normalise_alias
 
 WITHDRAWN, UNPUBLISHED = "withdrawn", "unpublished"
 """What a link to an entry becomes when that entry is withdrawn, or a draft not built."""
+PAGE_IDS = frozenset({"main", "source-heading", "cite-heading", "responses-heading"})
+"""The ids an entry's page may hold besides its body's (base.html, entry.html, _cite.html): a link's
+'#fragment' may name them on any entry's page (tests/test_links.py holds them to the built theme's pages)."""
+ANCHORS_LISTED = 8
+"""How many of a page's anchors a message about a missing one lists."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,17 @@ class Intersection:
         return f"{self.region.title}: {self.sector.title}"
 
 
+@dataclass(frozen=True)
+class SiteLink:
+    """A link in a body to a URL of the site that is no entry's page (a listing, a feed, a file, a typo)."""
+
+    entry: str
+    """The linking entry's source path."""
+    link: Link
+    path: str
+    """Site-relative and decoded: 'tags/metoo/', 'style.css', 'articles/x' ('' for the home page)."""
+
+
 @dataclass
 class Site:
     """Everything render needs, decided once."""
@@ -111,6 +129,9 @@ class Site:
     """Every region x sector pair that has listed entries, by region then sector."""
     checked: set[str] = field(default_factory=set)
     """The check keys (check_key) of the entries that passed the privacy check."""
+    site_links: list[SiteLink] = field(default_factory=list)
+    """Links to URLs of the site that name no entry's page: checked against the routes once they are known
+    (broken_site_links)."""
 
     def listings(self) -> list[tuple[Listing, Term | Intersection | None]]:
         """Every listing with pages and feeds, with what it lists: each kind (None), each term with listed
@@ -308,6 +329,8 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
     existing = {s.path for s in sources}
     built = {e.path for e in site.entries}
     by_path = {e.path: e for e in entries}
+    pages = _pages_of(site, entries)
+    failed_pages = _failed_pages(sources, failed)
     by_slug: dict[str, Entry] = {}
     for entry in sorted(entries, key=lambda e: ({"article": 0, "thread": 1, "take": 2}.get(e.kind, 3), e.path)):
         if entry.kind != "page":
@@ -327,8 +350,10 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
             elif target.path in built and not entry.meta.withdrawn:
                 site.responds_to.setdefault(entry.path, []).append(target)
                 site.responses.setdefault(target.path, []).append(entry)
-        targets = {}
+        targets: dict[str, str] = {}
         for link in entry.links:
+            if link.kind != SOURCE_LINK:
+                continue
             if link.target in failed:
                 continue  # that file's own error says what is wrong with it
             if link.target not in existing:
@@ -345,7 +370,134 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
                     targets[link.href + link.fragment] = UNPUBLISHED
                 else:
                     targets[link.href + link.fragment] = site.urls[link.target] + link.fragment
+                    errors += _anchor_errors(entry, link, target)
+        errors += _url_links(site, entry, pages, failed_pages, targets)
         site.link_targets[entry.path] = targets
     for taker in site.responses.values():
         taker[:] = newest_first(taker)
+    return errors
+
+
+# ---- links to URLs of the site, and to anchors --------------------------------
+
+
+def _pages_of(site: Site, entries: list[Entry]) -> dict[str, tuple[Entry, bool]]:
+    """Output path -> the entry whose page or alias it is (drafts included), and whether it is its own page.
+    A built entry's first: a draft at the same URL is no second owner."""
+    found: dict[str, tuple[Entry, bool]] = {}
+    for entry in site.entries + [e for e in entries if e.path not in site.urls]:
+        found.setdefault(entry_path(entry.kind, entry.slug) + "index.html", (entry, True))
+        for alias in entry.meta.aliases:
+            path = normalise_alias(alias)
+            if path is not None:
+                found.setdefault(path, (entry, False))
+    return found
+
+
+def _failed_pages(sources: list[SourceFile], failed: dict[str, set[str]]) -> set[str]:
+    """The output paths the pages of the entries that could not be read may have had."""
+    kinds = {s.path: s.kind for s in sources}
+    found = set()
+    for path, slugs in failed.items():
+        for slug in slugs:
+            try:
+                found.add(entry_path(kinds[path], slug) + "index.html")
+            except (KeyError, UnsafePath):
+                continue  # no page could be made with that slug
+    return found
+
+
+def _url_links(site: Site, entry: Entry, pages: dict[str, tuple[Entry, bool]], failed_pages: set[str],
+               targets: dict[str, str]) -> list[SourceError]:
+    """Errors of the entry's links to URLs of the site and to its own anchors; a marked link to a draft or a
+    withdrawn entry's URL is recorded in `targets`, as a link to its file is. Links to other pages of the site
+    wait in site.site_links for the routes."""
+    errors = []
+    for link in entry.links + entry.other_links:
+        if link.kind == PAGE_LINK:
+            errors += _anchor_errors(entry, link, entry)
+            continue
+        if link.kind not in (PATH_LINK, ABSOLUTE_LINK):
+            continue
+        path = _site_path(site.config, link)
+        if path is None:
+            continue  # outside the site (another host, or above base_url's path): not the build's to check
+        candidates = _output_candidates(path)
+        if failed_pages.intersection(candidates):
+            continue  # the entry that would be there could not be read: its own error says why
+        found = next((pages[c] for c in candidates if c in pages), None)
+        if found is None:
+            site.site_links.append(SiteLink(entry.path, link, path))
+            continue
+        target, own_page = found
+        unavailable = WITHDRAWN if target.meta.withdrawn else UNPUBLISHED if target.path not in site.urls else None
+        if unavailable is not None:
+            if link.kind == PATH_LINK:  # marked in the body: shown as a link to its file would be
+                targets[link.href + link.fragment] = unavailable
+        elif own_page:
+            errors += _anchor_errors(entry, link, target)
+    return errors
+
+
+def _site_path(config: SiteConfig, link: Link) -> str | None:
+    """The site-relative, decoded path a root-relative or absolute link names; None when it is outside the site."""
+    if link.kind == ABSOLUTE_LINK:
+        try:
+            written, base = urlsplit(link.href), urlsplit(config.base_url)
+            elsewhere = written.hostname != base.hostname or written.port != base.port
+        except ValueError:  # a malformed host or port ('https://[', 'https://x:y/'): no URL of the site
+            return None
+        if elsewhere:
+            return None
+        path = written.path or "/"
+    else:
+        path = link.target
+    if not path.startswith(config.base_path):
+        return None
+    return unquote(path[len(config.base_path):])
+
+
+def _output_candidates(path: str) -> tuple[str, ...]:
+    """The output files a site-relative path may be served from: a folder's index.html, or the file itself."""
+    if not path or path.endswith("/"):
+        return (path + "index.html",)
+    return (path, path + "/index.html")
+
+
+def _anchor_errors(entry: Entry, link: Link, target: Entry) -> list[SourceError]:
+    """An error when the link's fragment names no anchor of the target entry's page."""
+    anchor = unquote(link.fragment[1:])
+    if not anchor or anchor in target.anchors or anchor in PAGE_IDS:
+        return []
+    page = "this entry" if link.kind == PAGE_LINK else target.path
+    listed = [f"#{a}" for a in target.anchors[:ANCHORS_LISTED]]
+    more = len(target.anchors) - len(listed)
+    hint = (did_you_mean(f"#{anchor}", [f"#{a}" for a in target.anchors + tuple(sorted(PAGE_IDS))])
+            or (f"its anchors: {', '.join(listed)}" + (f" and {more} more" if more else "") if listed
+                else f"its body has no headings to link to: remove '#{anchor}'"))
+    return [SourceError(entry.path, link.line, f"link to '{link.href + link.fragment}': {page} has no anchor "
+                        f"'{anchor}'", hint, code=Code.REFERENCE)]
+
+
+def broken_site_links(site: Site, outputs: set[str]) -> list[SourceError]:
+    """An error for each link to a URL of the site that names no file the build makes (`outputs`: every route's
+    path). The search index's folder is filled after rendering: a link into it is taken as made when the site
+    has search."""
+    errors = []
+    urls: list[str] | None = None
+    for found in site.site_links:
+        if any(c in outputs for c in _output_candidates(found.path)):
+            continue
+        if site.config.search and found.path.split("/", 1)[0] in RESERVED_DIRS:
+            continue
+        if urls is None:
+            urls = sorted({path.removesuffix("index.html") for path in outputs})
+        link = found.link
+        prefix = site.config.base_url if link.kind == ABSOLUTE_LINK else site.config.base_path
+        section = found.path.split("/", 1)[0] + "/"
+        near = closest(found.path, [u for u in urls if u.startswith(section)] or urls)
+        hint = (f"did you mean '{prefix + near}'?" if near is not None
+                else "check the URL, or link the entry by its file (../articles/story.md): its URL follows it")
+        errors.append(SourceError(found.entry, link.line, f"link to '{link.href + link.fragment}': no such page "
+                                  "in the site", hint, code=Code.REFERENCE))
     return errors

@@ -257,7 +257,7 @@ class ThreadItem:
     post: Post | None = None
     """The post, for a `post` item."""
     text: str = ""
-    """For a `gap`, e.g. `Parts 4 to 6 of 10 were not archived.`"""
+    """For a `gap`, e.g. `Parts 4 to 9 of 10 were not archived.`: one item for a whole run of missing parts."""
 
 
 @dataclass(frozen=True)
@@ -279,9 +279,16 @@ class Thread:
     missing: list[int]
     """The part numbers from 1 to `parts_total` that no post has; empty without `parts_total`."""
     missing_text: str
-    """E.g. `Parts 1, 3, 5, 7, 9 of 10 were not archived.`; empty when nothing is missing."""
+    """E.g. `Parts 1, 3, 5, 7, 9 of 10 were not archived.`, a run of three or more written as one (`Parts 1,
+    4 to 9 of 10`); empty when nothing is missing."""
     items: list[ThreadItem]
     """The posts with the gaps between them. Write `t["items"]` or `t.items`."""
+    status: str = ""
+    """The status every post has (`live`, `deleted`, `protected`, `suspended` or `unknown`), said once for the
+    thread instead of on each post; empty when the posts' statuses differ."""
+    status_text: str = ""
+    """That status as a sentence, e.g. `Every post has been deleted on the platform; these are archived
+    copies`; empty with `status`."""
 
 
 @dataclass(frozen=True)
@@ -300,6 +307,9 @@ class BodyPart:
     text: str = ""
     """For `withdrawn` and `unavailable`: why an embedded thread is not shown, e.g. `An archived thread
     embedded here has been withdrawn.`"""
+    heading_level: int = 2
+    """For `thread`: the level of the thread's heading, one below the body's last heading before it (a
+    thread under a `##` subhead has an `<h3>`), 2 when no heading comes before it, at most 6."""
 
 
 @dataclass(frozen=True)
@@ -330,6 +340,10 @@ class Entry(Card):
 
     updated: Date | None
     """`updated`."""
+    dek: str
+    """The `summary` written in the front matter, plain text, with private handles replaced, shown under
+    the title (before a content warning); empty when the summary is the body's first paragraph, which
+    the dek would repeat."""
     body_parts: list[BodyPart]
     """The body, cut where posts and threads are embedded."""
     terms: list[TermGroup]

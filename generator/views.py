@@ -33,6 +33,15 @@ STATUS_TEXT = {
     "suspended": "Account suspended on the platform; archived copy",
     "unknown": "Status on the platform unknown; archived copy",
 }
+THREAD_STATUS_TEXT = {
+    "live": "Every post was live on the platform when archived",
+    "deleted": "Every post has been deleted on the platform; these are archived copies",
+    "protected": "Every post is protected on the platform; these are archived copies",
+    "suspended": "The account is suspended on the platform; these are archived copies",
+    "unknown": "The posts' status on the platform is unknown; these are archived copies",
+}
+"""A status that every post of a thread has, said once for the thread."""
+_HEADING_RE = re.compile(r"<h([1-6])[\s>]")
 
 
 class Views(ListViews):
@@ -137,7 +146,8 @@ class Views(ListViews):
             data["description"] = view.summary
         if view.updated:
             data["dateModified"] = view.updated.iso
-        people = [a.name for a in view.authors] or ([view.thread.author.name] if view.thread else [])
+        # A stand-in name for an unknown author is no person: left out, as citations leave it out.
+        people = [a.name for a in meta.authors if not a.unknown] or ([view.thread.author.name] if view.thread else [])
         if people:
             data["author"] = [{"@type": "Person", "name": name} for name in people]
         keywords = [t.title for group in view.terms for t in group.terms]
@@ -250,6 +260,8 @@ class Views(ListViews):
         return vm.Entry(
             **card,
             updated=self.when(meta.updated),
+            # A summary taken from the body's first paragraph is not a dek: the body shows it already.
+            dek=self.redact(meta.summary) if meta.summary else "",
             body_parts=self.body_parts(entry),
             terms=self.terms_of(entry),
             responds_to=links,
@@ -273,8 +285,9 @@ class Views(ListViews):
         return citation(self, entry)
 
     def resolve_links(self, entry: Entry) -> str:
-        """The body with each link to another entry (marked as it was rendered, see markup.py) made the
-        target's URL; to a draft or a withdrawn entry, its text, marked unavailable."""
+        """The body with each link to another entry's file (marked as it was rendered, see markup.py) made the
+        target's URL, and each link to a URL of the site as written; to a draft or a withdrawn entry, either
+        way, its text, marked unavailable."""
         self.record("links", entry.path)
         targets = self.site.link_targets.get(entry.path, {})
 
@@ -287,7 +300,7 @@ class Views(ListViews):
                 return f'<span class="unavailable">{element.content} <em>(withdrawn)</em></span>'
             if target == UNPUBLISHED:
                 return f'<span class="unavailable">{element.content}</span>'
-            if target is None:  # not an entry, or unreadable: the build stops with its error
+            if target is None:  # a URL of the site, kept as written; else the build stopped with an error
                 return element.with_url(link.href + link.fragment)
             return element.with_url(self.url(target))
 
@@ -315,6 +328,8 @@ class Views(ListViews):
         if meta.parts_total:
             captured = {p.n for p in meta.posts if p.n}
             missing = [n for n in range(1, meta.parts_total + 1) if n not in captured]
+        statuses = {p.status for p in posts}
+        shared = statuses.pop() if len(statuses) == 1 else ""
         return vm.Thread(
             title=self.title(entry),
             url=self.url(self.site.urls[entry.path]) if entry.path in self.site.urls else "",
@@ -325,6 +340,8 @@ class Views(ListViews):
             missing=missing,
             missing_text=_missing_text(missing, meta.parts_total),
             items=_with_gaps(posts, meta.parts_total),
+            status=shared,
+            status_text=THREAD_STATUS_TEXT[shared] if shared else "",
         )
 
     def person(self, person) -> vm.Person:
@@ -386,11 +403,14 @@ class Views(ListViews):
         """The body as HTML pieces with the embedded posts and threads between them."""
         body = self.site.privacy.redact_html(self.resolve_links(entry))
         parts = []
+        heading = 1  # the page's title; an embedded thread's heading goes one below the last heading before it
         pieces = PLACEHOLDER_RE.split(body)
         for index, piece in enumerate(pieces):
             if index % 2 == 0:
                 if piece.strip():
                     parts.append(vm.BodyPart("html", html=Markup(piece)))
+                    levels = _HEADING_RE.findall(piece) if index + 1 < len(pieces) else ()  # an embed follows
+                    heading = int(levels[-1]) if levels else heading
                 continue
             if int(piece) >= len(entry.embeds):
                 continue  # no content can forge a marker (see embeds.py); never an IndexError all the same
@@ -399,17 +419,17 @@ class Views(ListViews):
                 block = embed.post
                 parts.append(vm.BodyPart("post", post=self.post(block, block.platform, self.person(block.author))))
             else:
-                parts.append(self.embedded_thread(embed.slug))
+                parts.append(self.embedded_thread(embed.slug, min(heading + 1, 6)))
         return parts
 
-    def embedded_thread(self, slug: str) -> vm.BodyPart:
+    def embedded_thread(self, slug: str, heading_level: int = 2) -> vm.BodyPart:
         self.record("thread", slug)
         thread = self.site.threads[slug]
         if thread.meta.withdrawn:
             return vm.BodyPart("withdrawn", text="An archived thread embedded here has been withdrawn.")
         if thread.path not in self.site.urls:
             return vm.BodyPart("unavailable", text="An archived thread embedded here is not published.")
-        return vm.BodyPart("thread", thread=self.thread(thread))
+        return vm.BodyPart("thread", thread=self.thread(thread), heading_level=heading_level)
 
 
 _TOKEN_RE = re.compile(r"(?P<url>https?://[^\s<>\"]+)|(?P<tag>(?<![\w&])#\w+)"
@@ -450,8 +470,20 @@ def _gap_text(first: int, last: int, total: int) -> str:
 def _missing_text(missing: list[int], total: int | None) -> str:
     if not missing or not total:
         return ""
-    numbers = [str(n) for n in missing]
-    listed = ", ".join(numbers)
-    noun = "Part" if len(numbers) == 1 else "Parts"
-    verb = "was" if len(numbers) == 1 else "were"
+    # A run of three or more is said as one ("4 to 9"); a pair reads better as two numbers.
+    listed = ", ".join(f"{first} to {last}" if last - first >= 2 else ", ".join(map(str, range(first, last + 1)))
+                       for first, last in _runs(missing))
+    noun = "Part" if len(missing) == 1 else "Parts"
+    verb = "was" if len(missing) == 1 else "were"
     return f"{noun} {listed} of {total} {verb} not archived."
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Ascending numbers as (first, last) of each run of consecutive ones: [1, 4, 5, 6] is [(1, 1), (4, 6)]."""
+    runs: list[tuple[int, int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs

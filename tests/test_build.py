@@ -116,7 +116,8 @@ def test_links_to_source_files_become_urls_and_keep_fragments(build_site):
     out = build_site({
         "content/articles/a.md": entry("A", body="See [the thread](../threads/t.md#part-2) and [B](b.md)."),
         "content/articles/b.md": entry("B", slug="bee"),
-        "content/threads/t.md": entry("T", platform="twitter", author={"name": "X"}, posts=[{"text": "x"}]),
+        "content/threads/t.md": entry("T", platform="twitter", author={"name": "X"}, posts=[{"text": "x"}],
+                                      body="## Part 2\n\nA note."),
     })
     page = read(out / "articles/a/index.html")
     assert '<a href="/threads/t/#part-2">the thread</a>' in page

@@ -53,7 +53,7 @@ def test_content_warning_collapse_opt_out(build_site):
     out = build_site({"content/articles/a.md": entry("A", content_warnings=["x"], content_warnings_collapse=False,
                                                      body="Visible body.")})
     page = main_of(read(out / "articles/a/index.html"))
-    assert "<details" not in page
+    assert '<details class="cw"' not in page
     assert page.index("Content warning:") < page.index("Visible body.")
 
 

@@ -26,7 +26,7 @@ from conftest import BASE_CONFIG, REPO, read, run
 from generator.entries import FrontMatter
 from generator.imports.files import quote
 from generator.reference import top_level
-from generator.samples import SAMPLE_BODIES
+from generator.samples import SAMPLE_BODIES, STAND_IN_ALT
 from generator.schema import clean_text
 
 FIXTURES = REPO / "tests" / "import_fixtures"
@@ -71,6 +71,7 @@ def published(site: Path) -> None:
     """What the editor does once they have read an imported thread: write the note, remove `draft: true`."""
     for path in thread_files(site).values():
         text = read(path).replace(SAMPLE_BODIES["thread"], "Found on the platform in 2017; the editor's note.")
+        text = text.replace(STAND_IN_ALT, "A photo the editor described.")
         path.write_text(text.replace("\ndraft: true ", "\n# draft: true "), encoding="utf-8")
 
 
@@ -176,6 +177,19 @@ def test_media_with_and_without_alt_text(site):
     assert "https://t.co/" not in read(thread_files(site)["dana-reyes-2017-10-16"])
 
 
+def test_an_image_published_without_a_description_is_a_warning_at_its_line(site):
+    chorus_import(site, CAPTURE, "--conversation", "1580000000000000001")
+    path = thread_files(site)["dana-reyes-2017-10-16"]
+    text = read(path).replace(SAMPLE_BODIES["thread"], "The editor's note.").replace("\ndraft: true ", "\n# draft: true ")
+    path.write_text(text, encoding="utf-8")
+    line = next(n for n, written in enumerate(text.split("\n"), 1) if STAND_IN_ALT in written)
+    result = run("build", "--site", str(site))
+    assert result.code == 0
+    assert (f"content/threads/dana-reyes-2017-10-16.md:{line}: warning: posts.media.alt: '{STAND_IN_ALT}' is a "
+            "stand-in written by chorus import (say what the image shows, for readers who cannot see it)") in result.err
+    assert run("build", "--site", str(site), "--strict").code == 1
+
+
 def test_a_retweet_and_a_quote_are_shown_as_what_they_are(site):
     chorus_import(site, CAPTURE)
     files = thread_files(site)
@@ -188,7 +202,10 @@ def test_a_retweet_and_a_quote_are_shown_as_what_they_are(site):
     assert "parts_total" not in quote and "n" not in quote["posts"][0]  # the quoted post's 1/6 is not its own
     published(site)
     output = built(site)
-    assert "RT ليلى حداد: أنا أيضاً" in read(output / "threads" / "example-news-2017-10-17-3" / "index.html")
+    page = read(output / "threads" / "example-news-2017-10-17-3" / "index.html")
+    assert "RT ليلى حداد: أنا أيضاً" in page
+    # Right to left as the browser finds it in the text: the post's own direction, whatever the page's.
+    assert re.search(r'<blockquote dir="auto"[^>]*><p>RT ليلى', page)
     assert "Quoting Dana Reyes: I have never told" in read(output / "threads" / "example-news-2017-10-17-2" /
                                                            "index.html")
 
@@ -371,7 +388,12 @@ def test_into_posts_prints_blocks_to_paste(site):
     assert first["platform"] == "twitter" and first["n"] == 1
     article = "---\ntitle: A story\ndate: 2017-10-18\n---\nAs she wrote:\n\n" + result.out
     (site / "content" / "articles").mkdir(parents=True)
-    (site / "content" / "articles" / "story.md").write_text(article, encoding="utf-8")
+    story = site / "content" / "articles" / "story.md"
+    story.write_text(article, encoding="utf-8")
+    line = next(n for n, written in enumerate(article.split("\n"), 1) if STAND_IN_ALT in written)
+    assert f"content/articles/story.md:{line}: warning: alt: '{STAND_IN_ALT}' is a stand-in written by chorus " \
+           "import" in run("build", "--site", str(site)).err
+    story.write_text(article.replace(STAND_IN_ALT, "A photo the editor described."), encoding="utf-8")
     output = built(site)
     assert "My editor would stand behind my chair" in read(output / "articles" / "story" / "index.html")
     assert_no_private_handle(output)

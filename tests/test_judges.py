@@ -284,3 +284,53 @@ def test_search_page_without_javascript_links_the_indexes(browser, served):
     assert page.is_visible("text=Search needs JavaScript")
     assert page.is_visible("a[href='/regions/']")
     context.close()
+
+
+def test_a_closed_warning_comes_after_the_dek_and_cite_this_opens_on_demand(browser, served):
+    """#16.7: a visitor sees what the entry is about before choosing to open it; the citation waits to be asked."""
+    page, _ = _open(browser, served + "articles/metoo-in-sports/")
+    seen = page.evaluate("""() => {
+        const dek = document.querySelector('article.entry > header .dek');
+        const warning = document.querySelector('details.cw');
+        return {dek: dek.checkVisibility() ? dek.innerText : '', dekBottom: dek.getBoundingClientRect().bottom,
+                warningTop: warning.getBoundingClientRect().top, open: warning.open};
+    }""")
+    assert seen["dek"].startswith("How the #MeToo hashtag spread") and seen["open"] is False
+    assert seen["dekBottom"] <= seen["warningTop"]
+    cite, text = page.locator("details.cite"), page.locator("details.cite .cite-text")
+    assert page.get_by_role("heading", name="Cite this", level=2).is_visible()
+    assert cite.evaluate("d => d.open") is False and not text.is_visible()
+    page.click("details.cite > summary")
+    assert cite.evaluate("d => d.open") is True and text.is_visible()
+    assert "#MeToo in sports" in text.inner_text() and "Accessed [date]" in text.inner_text()
+    assert page.locator("details.cite pre.cite-bibtex").is_visible()
+    page.click("details.cite > summary")
+    assert not text.is_visible()
+    page.reload()  # the keyboard alone, from the top of the page
+    on_cite = "document.activeElement.matches('details.cite > summary')"
+    for _ in range(100):
+        page.keyboard.press("Tab")
+        if page.evaluate(on_cite):
+            break
+    assert page.evaluate(on_cite)
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"  # focus is visible
+    page.keyboard.press("Enter")
+    assert cite.evaluate("d => d.open") is True and text.is_visible()
+    page.close()
+
+
+def test_entry_pages_keep_their_headings_in_order(browser, served, axe_source):
+    """#16.8: an embedded thread's heading sits below the article's subheads; axe's best-practice heading rules."""
+    for path in ["articles/metoo-in-sports/", "threads/jamie-k/", "takes/me-too-tip-of-the-iceberg/"]:
+        page, _ = _open(browser, served + path)
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        page.add_script_tag(content=axe_source)
+        result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'rule',
+            values: ['heading-order', 'empty-heading', 'page-has-heading-one', 'landmark-unique']}})""")
+        assert [v["id"] for v in result["violations"]] == [], f"/{path}"
+        levels = page.evaluate("[...document.querySelectorAll('main :is(h1,h2,h3,h4,h5,h6)')].map(h => +h.tagName[1])")
+        assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), f"/{path}: {levels}"
+        page.close()
+    page, _ = _open(browser, served + "articles/metoo-in-sports/")
+    assert page.evaluate("document.querySelector('.body .thread > :first-child').tagName") == "H3"
+    page.close()

@@ -46,7 +46,7 @@ def cite(out, url_dir: str) -> list[dict]:
 
 def cite_block(out, url_dir: str) -> str:
     page = read(out / url_dir / "index.html")
-    return page[page.index('<section class="cite"'):page.index("</section>", page.index('<section class="cite"'))]
+    return page[page.index('<details class="cite"'):page.index("</details>", page.index('<details class="cite"'))]
 
 
 # ---- a tiny BibTeX reader: strict about braces, as BibTeX and biber are ----
@@ -143,14 +143,14 @@ def test_article_take_and_thread_each_have_a_citation(build_site):
     article = cite_block(out, "articles/story")
     assert ("Jane Doe, Ann Smith, and Bo Li. “A story.” Test archive, October 17, 2017. Last modified October 20, "
             "2017. Accessed [date]. https://archive.example.org/articles/story/.") in article
-    assert "Chicago style" in article and "<details" not in article and 'href="/articles/story/cite.json"' in article
+    assert "Chicago style" in article and 'href="/articles/story/cite.json"' in article
     take = cite_block(out, "takes/view")
     assert "Sam Roe. “A view.” Test archive, October 18, 2017. Accessed [date]." in take
     thread_block = cite_block(out, "threads/t")
     assert ("Jamie K. “Jamie&#39;s thread.” Edited by Ed Itor. Thread on Mastodon. Test archive, October 16, 2017. "
             "Accessed [date]. https://archive.example.org/threads/t/.") in thread_block
     # Pages are not cited, and have no cite.json.
-    assert '<section class="cite"' not in read(out / "about/index.html")
+    assert '<details class="cite"' not in read(out / "about/index.html")
     assert not (out / "about/cite.json").exists()
 
     item = cite(out, "articles/story")[0]
@@ -266,6 +266,15 @@ def test_an_unknown_author_is_shown_but_not_cited(build_site):
     # A thread is cited under its author on the platform; an unknown editor is left out.
     assert plain_citation(out, "threads/t").startswith("Jamie K. “A thread.” Thread on Twitter.")
     assert "editor" not in cite(out, "threads/t")[0] and "editor" not in bibtex_fields(out, "threads/t")
+    # Nor is a stand-in name a person in the page's structured data (search engines read it as one).
+    assert jsonld(out, "takes/anon").get("author") is None
+    assert jsonld(out, "takes/pair")["author"] == [{"@type": "Person", "name": "Sam Roe"}]
+
+
+def jsonld(out, entry_path: str) -> dict:
+    page = read(out / entry_path / "index.html")
+    start = page.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
+    return json.loads(page[start:page.index("</script>", start)])
 
 
 def test_bibtex_parses_and_escapes_every_special_character(build_site):
@@ -388,7 +397,7 @@ def test_withdrawn_entries_appear_in_no_data_file_nor_the_timeline(write_site):
                        "France", "2017-10-18", "18 October"]:
             assert secret not in text, (secret, path)
     assert not (out / "articles/story/cite.json").exists()
-    assert '<section class="cite"' not in read(out / "articles/story/index.html")
+    assert '<details class="cite"' not in read(out / "articles/story/index.html")
 
 
 def test_private_handles_appear_in_no_data_file(write_site):

@@ -59,8 +59,10 @@ def test_a_record_is_the_entry_text_a_visitor_reads(tmp_path):
     assert dict(thread.meta) == {"title": "A thread", "date": "20 October 2017", "kind": "thread", "year": "2017",
                                  "regions": "", "sectors": ""}
     assert dict(records["/articles/a01/"].meta)["regions"] == "us"
-    # Markup is gone: excerpts read as prose.
+    # Markup is gone: excerpts read as prose, from the entry's own words (the result shows the title above).
     assert all("<" not in r.content for r in records.values())
+    article = records["/articles/a01/"]
+    assert article.content.startswith("Words of article number1") and article.content.endswith("Article 1")
 
 
 def test_drafts_withdrawn_entries_and_pages_are_never_indexed(tmp_path):

@@ -66,7 +66,7 @@ def test_public_author_shows_handle_and_post_link(build_site):
         posts=[{"text": "hi @someone", "url": "https://twitter.com/journo/status/1"}])})
     page = read(out / "threads/t/index.html")
     assert "(@journo)" in page and 'href="https://twitter.com/journo/status/1"' in page
-    assert '<blockquote cite="https://twitter.com/journo/status/1">' in page
+    assert '<blockquote dir="auto" cite="https://twitter.com/journo/status/1">' in page
     assert '<a href="https://twitter.com/someone" rel="nofollow">@someone</a>' in page
 
 

@@ -18,7 +18,7 @@ from ..config import SiteConfig
 from ..entries import Post as PostKeys
 from ..platforms import PLATFORM_NAMES
 from ..reference import Key
-from ..samples import SAMPLE_BODIES
+from ..samples import SAMPLE_BODIES, STAND_IN_ALT
 from ..scaffold import front_matter
 from ..urls import slugify
 from .people import PRIVATE_NAME, People
@@ -30,7 +30,6 @@ POST_KEYS = tuple(f.name for f in dataclasses.fields(PostKeys))
 """The keys of a post, in the order entries.py declares them (and `chorus new` writes them)."""
 HIDDEN_STATUS_URL = {"twitter": "https://twitter.com/i/web/status/{}", "x": "https://x.com/i/web/status/{}"}
 """A post's address without its author's handle, where the platform has one."""
-ALT_STAND_IN = "No description was given on the platform: describe the image here."
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 STAND_IN_NOTE = SAMPLE_BODIES["thread"]
@@ -148,7 +147,7 @@ def post_values(part: Part, thread: Thread, people: People, bundle: bool) -> dic
         values["date"] = written_date(post.date)
     if post.lang:
         values["lang"] = post.lang
-    media = [(src, quote(people.clean(m.alt, thread.platform) if m.alt else ALT_STAND_IN))
+    media = [(src, quote(people.clean(m.alt, thread.platform) if m.alt else STAND_IN_ALT))
              for m in post.media if (src := _media_src(m, post.id, bundle))]
     if media:
         values["media"] = media
