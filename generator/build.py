@@ -315,16 +315,22 @@ def _render_and_write(site_dir: Path, out_dir: Path, renderer: RenderContext, jo
     index = search.INDEX_DIR if config.search else None
     gate = _PrivacyGate(site_dir, out_dir, renderer.site, use_cache)
     with writing(site_dir, out_dir, use_cache) as stage:
-        outcomes = _render(renderer, stage.old, stage.root, jobs, progress)
-        if not stage.changed(outcomes, derived=index):
-            # Nothing changed: the search index stays as it is, and so does the output folder.
-            outcomes += stage.kept(index)
-            return (*stage.keep(outcomes, gate), len(outcomes))
-        stage.link_unchanged(outcomes)
-        if index:
-            progress("indexing for search")
-            outcomes += search.index(renderer.site, renderer.views, search_key, stage,
-                                     timeout=config.limits.search_timeout, jobs=jobs)
+        # Started first: after an edit, the changed shard is indexed while the pages render.
+        indexing = search.Indexing(renderer.site, renderer.views, search_key, stage,
+                                   timeout=config.limits.search_timeout, jobs=jobs) if index else None
+        try:
+            outcomes = _render(renderer, stage.old, stage.root, jobs, progress)
+            if not stage.changed(outcomes, derived=index):
+                # Nothing changed: the search index stays as it is, and so does the output folder.
+                outcomes += stage.kept(index)
+                return (*stage.keep(outcomes, gate), len(outcomes))
+            stage.link_unchanged(outcomes)
+            if indexing is not None:
+                progress("indexing for search")
+                outcomes += indexing.finish(stage)
+        finally:
+            if indexing is not None:
+                indexing.stop()
         return (*stage.publish(outcomes, gate), len(outcomes))
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ctypes
 import json
 import os
 import re
@@ -32,6 +31,7 @@ import time
 from dataclasses import dataclass
 
 from .errors import BuildFailed, Code, SourceError
+from .forked import die_with_parent
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
@@ -78,7 +78,7 @@ class Pagefind:
             # Its own session: on a timeout or an interrupt, the whole group is stopped, whatever it started.
             self.proc = subprocess.Popen([sys.executable, "-m", "pagefind", "--service"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                                         preexec_fn=_die_with_parent if in_main_thread else None)
+                                         preexec_fn=die_with_parent if in_main_thread else None)
         except OSError as exc:
             raise failed(f"Pagefind could not be started: {exc.strerror or exc}") from None
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
@@ -257,10 +257,3 @@ def _decoded(files) -> dict[str, bytes]:
 def _shown(text: str) -> str:
     text = " ".join(_ANSI.sub("", text).split())
     return text if len(text) <= 120 else text[:117] + "..."
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG, kept across exec
-    except (OSError, AttributeError):
-        pass

@@ -23,15 +23,20 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import multiprocessing
 import queue
 import re
+import signal
 import threading
+import time
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
 from .cache import digest
 from .embeds import PLACEHOLDER_RE
 from .entries import Entry
+from .errors import BuildFailed
+from .forked import as_child, signals_held
 from .pagefind import REPORT, Pagefind, Record, failed
 from .site import Site
 from .views import Views
@@ -49,8 +54,10 @@ _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
 
 
 class IndexStage(Protocol):
-    """What the index needs of the write stage (generator/writer): it keeps a shard's old files or adds its
-    new ones, and says what became of each (its outcomes)."""
+    """What the index needs of the write stage (generator/writer): it says what the last output holds (its
+    outcomes), keeps a shard's old files or adds its new ones, and says what became of each."""
+
+    def kept(self, folder: str) -> list: ...
 
     def kept_if(self, folder: str, fingerprint: str) -> list: ...
 
@@ -161,22 +168,118 @@ def _plain(body_html: str) -> str:
     return html.unescape(_TAG.sub(" ", body_html))
 
 
-def index(site: Site, views: Views, key: str, stage: IndexStage, *, timeout: float, jobs: int = 1) -> list:
-    """Bring the search index up to date in the new tree: unchanged shards are kept as the last output
-    left them, the others are indexed again, by up to `jobs` Pagefind processes at once; returns the
-    index's outcomes, sorted by path."""
-    outcomes: list = []
-    stale = []
-    for shard in shards(site, key):
-        kept = stage.kept_if(f"{INDEX_DIR}/{shard.name}", shard.fingerprint)
-        if kept:
-            outcomes += kept
+class Indexing:
+    """The search index brought up to date in the new tree, in two steps around the render.
+
+    Made before the render: it finds the shards whose fingerprint changed, and when they are few (at most
+    one per job, as after an edit), a forked process indexes them while the pages render. `finish`, after
+    the render, keeps the unchanged shards as the last output left them and adds the new ones' files (indexing
+    them then if the background did not). Whatever happens, `stop` ends the background process.
+    """
+
+    def __init__(self, site: Site, views: Views, key: str, stage: IndexStage, *, timeout: float, jobs: int = 1):
+        self.views, self.timeout, self.jobs = views, timeout, jobs
+        self.shards = shards(site, key)
+        self.stale = [shard for shard in self.shards if not _unchanged(stage, shard)]
+        self.background = None
+        if 0 < len(self.stale) <= jobs:
+            # The child inherits the site and copies only what its shards' records touch: few shards, so
+            # bounded; an archive indexed whole (a cold build) is indexed after the render instead.
+            self.background = _Background(views, self.stale, timeout, jobs)
+
+    def finish(self, stage: IndexStage) -> list:
+        """The index's outcomes, sorted by path."""
+        outcomes: list = []
+        stale = {shard.name for shard in self.stale}
+        for shard in self.shards:
+            if shard.name not in stale:
+                outcomes += stage.kept_if(f"{INDEX_DIR}/{shard.name}", shard.fingerprint)
+        if self.background is not None:
+            indexed = self.background.results()
         else:
-            stale.append(shard)
-    for shard, files in _indexed(views, stale, timeout, jobs):
-        outcomes += stage.add_files({f"{INDEX_DIR}/{shard.name}/{rel}": data for rel, data in files.items()},
-                                    shard.fingerprint)
-    return sorted(outcomes, key=lambda outcome: outcome.path)
+            indexed = _indexed(self.views, self.stale, self.timeout, self.jobs)
+        for shard, files in indexed:
+            outcomes += stage.add_files({f"{INDEX_DIR}/{shard.name}/{rel}": data for rel, data in files.items()},
+                                        shard.fingerprint)
+        return sorted(outcomes, key=lambda outcome: outcome.path)
+
+    def stop(self) -> None:
+        if self.background is not None:
+            self.background.stop()
+
+
+def _unchanged(stage: IndexStage, shard: Shard) -> bool:
+    kept = stage.kept(f"{INDEX_DIR}/{shard.name}")
+    return bool(kept) and all(outcome.fingerprint == shard.fingerprint for outcome in kept)
+
+
+class _Background:
+    """Shards indexed by a forked process (which runs `_indexed`) while the parent goes on; `results` waits."""
+
+    def __init__(self, views: Views, stale: list[Shard], timeout: float, jobs: int):
+        context = multiprocessing.get_context("fork")
+        self.stale, self.timeout = stale, timeout
+        self.answers, send = context.Pipe(duplex=False)
+        self.process = context.Process(target=_index_in_child, args=(send, views, stale, timeout, jobs),
+                                       daemon=True)
+        with signals_held():
+            self.process.start()
+        send.close()  # the child's end: its death is then the end of the pipe here
+        self.deadline = time.monotonic() + timeout + _GRACE
+
+    def results(self) -> list[tuple[Shard, dict]]:
+        try:
+            while not self.answers.poll(1.0):
+                if self.process.exitcode is not None and not self.answers.poll(0):
+                    raise failed(f"the indexing process stopped (exit status {self.process.exitcode})", REPORT)
+                if time.monotonic() > self.deadline:
+                    raise failed(f"Pagefind timed out after {self.timeout:g} s",
+                                 "raise limits.search_timeout in site.yaml, or set search: false")
+            kind, value = self.answers.recv()
+        except (EOFError, OSError):
+            raise failed("the indexing process stopped without an answer", REPORT) from None
+        finally:
+            self.stop()
+        if kind == "failed":
+            raise BuildFailed(value)
+        if kind == "internal":
+            raise RuntimeError(f"while indexing for search: {value}")
+        return [(shard, value[shard.name]) for shard in self.stale]
+
+    def stop(self) -> None:
+        if self.process.exitcode is None:
+            self.process.terminate()  # it stops its Pagefind process groups, then ends
+            self.process.join(timeout=5)
+            if self.process.exitcode is None:
+                self.process.kill()  # its Pagefind processes die with it (though not what they started)
+        self.process.join()
+        self.answers.close()
+
+
+def _stopped(signum, frame) -> None:
+    raise SystemExit(1)
+
+
+_GRACE = 30.0
+"""Seconds the build waits for the indexing process beyond Pagefind's own time limit, which the process
+enforces itself: only a process that stopped answering altogether is waited for that long."""
+
+
+def _index_in_child(send, views: Views, stale: list[Shard], timeout: float, jobs: int) -> None:
+    as_child()
+    signal.signal(signal.SIGTERM, _stopped)  # `_indexed` then stops its Pagefind process groups on its way out
+    try:
+        message = ("done", {shard.name: files for shard, files in _indexed(views, stale, timeout, jobs)})
+    except SystemExit:
+        return  # stopped by the parent, which wants no answer
+    except BuildFailed as exc:
+        message = ("failed", exc.errors)
+    except BaseException as exc:  # the parent reports it: never a traceback from a child
+        message = ("internal", f"{type(exc).__name__}: {exc}")
+    try:
+        send.send(message)
+    except (OSError, SystemExit):
+        pass  # the parent stopped listening: it has its own failure to report
 
 
 def _indexed(views: Views, stale: list[Shard], timeout: float, jobs: int) -> Iterator[tuple[Shard, dict]]:

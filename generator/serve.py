@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -292,8 +293,33 @@ class Session:
             self.server.server_close()
             self.server = None
         if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            if not remove_folder(self.tmp, REMOVE_WAIT_SECONDS):
+                self.say(f"chorus: the temporary folder {self.tmp} is being deleted in the background", error=True)
             self.tmp = None
+
+
+REMOVE_WAIT_SECONDS = 2.0
+"""How long stopping waits for the temporary folder to go; an archive of 50,000 entries (180,000 files)
+takes longer, and is left to a process of its own, so that Ctrl-C returns at once."""
+
+
+def remove_folder(folder: Path, wait: float) -> bool:
+    """Delete `folder` with its content; True when it is gone within `wait` seconds, else the deletion goes on
+    in a detached process (its own session: a second Ctrl-C in the terminal does not cut it short)."""
+    try:
+        remover = subprocess.Popen([sys.executable, "-c", _REMOVER, str(folder)], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
+    try:
+        remover.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+_REMOVER = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
 
 
 def _open_browser(session: Session, url: str) -> None:

@@ -916,6 +916,24 @@ def test_ctrl_c_stops_cleanly(write_site, serve, sig):
     events.close()
 
 
+def test_a_temporary_folder_too_large_to_delete_at_once_is_left_to_a_process_of_its_own(tmp_path):
+    """At 50,000 entries the served site is 180,000 files: Ctrl-C returns at once, and the folder still goes."""
+    from generator.serve import remove_folder
+    folder = tmp_path / "chorus-serve-large"
+    for n in range(200):
+        (folder / "site" / f"d{n}").mkdir(parents=True)
+        for m in range(10):
+            (folder / "site" / f"d{n}" / f"{m}.html").write_text("x")
+    started = time.monotonic()
+    assert remove_folder(folder, wait=0) is False
+    assert time.monotonic() - started < 2
+    deadline = time.monotonic() + 30
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not folder.exists()
+    assert remove_folder(tmp_path / "never-there", wait=10) is True
+
+
 def test_bad_port_and_missing_site_are_bad_usage(tmp_path):
     assert run("serve", "--port", "http").code == 2
     assert run("serve", "--port", "70000").code == 2

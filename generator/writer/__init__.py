@@ -61,6 +61,7 @@ class WriteStage:
         self.tree = OutputTree(out_dir)
         self.old: dict[str, Record] = self.manifest.load(out_dir, self.tree.file_mode) if self.manifest else {}
         """The last output's files that are still as it left them."""
+        self._by_top: dict[str, list[str]] | None = None
         if self.manifest is not None:
             self.tree.keep_spare_in(self.manifest.spare)
             self.tree.recycle(self.old)
@@ -81,8 +82,14 @@ class WriteStage:
         """The last output's files under `folder`, kept as they are."""
         if folder is None:
             return []
-        return [Outcome(path, record.fingerprint, record.sha, False, 0, record.inputs)
-                for path, record in self.old.items() if path.startswith(folder + "/")]
+        if self._by_top is None:
+            # Asked once per search shard: the last output's files are grouped by top folder once.
+            self._by_top = {}
+            for path in self.old:
+                self._by_top.setdefault(path.partition("/")[0], []).append(path)
+        under = [path for path in self._by_top.get(folder.partition("/")[0], ()) if path.startswith(folder + "/")]
+        return [Outcome(path, self.old[path].fingerprint, self.old[path].sha, False, 0, self.old[path].inputs)
+                for path in under]
 
     def kept_if(self, folder: str, fingerprint: str) -> list[Outcome]:
         """The last output's files under `folder` when they were made from inputs of this fingerprint (then
