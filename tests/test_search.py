@@ -75,11 +75,15 @@ def test_drafts_withdrawn_entries_and_pages_are_never_indexed(tmp_path):
     assert b"/articles/gone/" not in index  # (fragments are gzip: the gate's scan reads them; see test_promises)
 
 
-@pytest.mark.parametrize("entries, shards", [(0, 1), (1, 1), (1000, 1), (1001, 2), (2000, 2), (2001, 4),
-                                             (10_000, 16), (50_000, 64)])
+@pytest.mark.parametrize("entries, shards", [(0, 1), (1, 1), (250, 1), (251, 2), (500, 2), (501, 4), (1000, 4),
+                                             (4000, 4), (4001, 8), (8001, 16), (10_000, 16), (50_000, 64)])
 def test_shards_double_as_the_archive_grows(entries, shards):
+    """Up to a thousand entries a shard; in a small archive, up to four shards of 250, so that an edit there
+    re-indexes a quarter of it."""
     assert search.shard_count(entries) == shards
     assert entries <= shards * search.SHARD_SIZE
+    if shards < search.SMALL_SHARDS:
+        assert entries <= shards * search.SMALL_SHARD_SIZE
 
 
 def shard_files(output: Path) -> dict[str, dict[str, int]]:
