@@ -72,6 +72,41 @@ def test_wait_idle_waits_for_the_work_to_end():
     assert not proctree.running(busy.pid)
 
 
+BUSY_ONE_SECOND = "import time\nend = time.time() + 1.0\nwhile time.time() < end: pass\n"
+REAPER = """
+import subprocess, sys, time
+print("ready", flush=True)
+sys.stdin.readline()
+# A child that starts a process working for a second and reaps it itself, not the root: as the build's
+# search indexer reaps Pagefind. The root then works for a second too.
+subprocess.run([sys.executable, "-c", "import subprocess, sys; subprocess.run([sys.executable, sys.argv[1]])",
+                sys.argv[1]])
+exec(open(sys.argv[1]).read())
+"""
+
+
+def test_cpu_time_of_a_tree_never_falls_when_a_process_in_it_reaps_its_own(tmp_path):
+    """Else the serve phase's wait for idle ends early (a fall reads as idle) and the next save lands mid-build."""
+    (tmp_path / "busy.py").write_text(BUSY_ONE_SECOND)
+    (tmp_path / "reaper.py").write_text(REAPER)
+    root = subprocess.Popen([sys.executable, str(tmp_path / "reaper.py"), str(tmp_path / "busy.py")],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert root.stdout.readline() == "ready\n"
+        root.stdin.write("go\n")
+        root.stdin.flush()
+        seen = []
+        while root.poll() is None:
+            seen.append(proctree.cpu_seconds(root.pid))
+            time.sleep(0.02)
+        live = [value for value in seen if value > 0]  # (a last sample may find the root gone)
+        assert all(later >= earlier for earlier, later in zip(live, live[1:])), live
+        assert live[-1] >= live[0] + 1.5, "the grandchild's second and the root's are both counted"
+    finally:
+        root.kill()
+        root.wait()
+
+
 def _serve_once(reply: list[bytes]) -> tuple[int, threading.Thread]:
     """A server on a free port that answers one connection with these chunks, then waits for it to close."""
     listener = socket.create_server((reload.HOST, 0))
