@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -353,6 +354,42 @@ def test_an_indexer_that_hangs_is_stopped_with_its_children(tmp_path, with_fake_
     assert result.code == 1 and "Traceback" not in result.err
     assert len(result.err.strip().splitlines()) == 2 and "2 s" in result.err, result.err
     assert [e.code for e in failure(site).errors] == [Code.SEARCH]
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "interrupted"])
+def test_a_build_stopped_while_it_indexes_beside_the_render_leaves_no_indexer(tmp_path, with_fake_pagefind, how):
+    """An edit's shard is indexed by a forked process while the pages render: it and its Pagefind end with the
+    build, whether the build is killed outright or interrupted."""
+    site = write_files(tmp_path / "site", {"site.yaml": BASE_CONFIG, "content/articles/a.md": entry("A")})
+    started = tmp_path / "indexer-started"
+    with_fake_pagefind(f"""
+        import os, pathlib, time
+        pathlib.Path({str(started)!r}).write_text(str(os.getpid()))
+        time.sleep(3600)
+    """)
+    build_process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--site", str(site)], cwd=REPO,
+                                     env=os.environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    indexer = int(started.read_text())
+    build_process.send_signal(how)
+    _, err = build_process.communicate(timeout=30)
+    assert "Traceback" not in err.decode()
+    deadline = time.monotonic() + 10
+    while _alive(indexer) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(indexer), "Pagefind outlived the build"
+    assert not (site / "output").exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_the_indexer_time_limit_comes_from_site_yaml(tmp_path, with_fake_pagefind):
