@@ -261,9 +261,10 @@ def _read_entries(site_dir: Path, config, config_salt: str, keyed, cache, jobs: 
                 errors.append(_unreadable(source, exc, config))
                 continue
             key = _entry_key(config_salt, source, content_digest(raw))
-        final.append((key, source, raw))
+        final.append((key, source, None))
         if key not in hits:
             misses.append((source, raw))
+    keyed[:] = [(key, source, None) for key, source, _ in keyed]  # the bytes live on in misses only, until parsed
     keyed = final
     parsed = iter(read_many(misses, config, jobs))
     results, fresh = [], []

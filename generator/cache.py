@@ -27,6 +27,7 @@ from typing import Iterator
 from pathlib import Path
 
 from . import __version__
+from .bodies import BodyFile, spill
 from .errors import SourceError
 
 CACHE_DIR = ".chorus-cache"
@@ -83,6 +84,7 @@ class EntryCache:
     def __init__(self, site_dir: Path):
         self.path = site_dir / CACHE_DIR / "entries.sqlite"
         self.db: sqlite3.Connection | None = None
+        self.bodies: BodyFile | None = None
         try:
             self.path.parent.mkdir(exist_ok=True)
             self._open()
@@ -123,19 +125,26 @@ class EntryCache:
                     rows = self.db.execute(f"SELECT key, value FROM entries WHERE key IN "
                                            f"({','.join('?' * len(chunk))})", chunk).fetchall()
                     for key, value in rows:
-                        found[key] = pickle.loads(value)
+                        found[key] = spill(pickle.loads(value), self._bodies())
         except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
             self._reset()
             return {}
         return found
+
+    def _bodies(self) -> BodyFile:
+        """Where the bodies of the entries taken from the cache are kept (generator/bodies.py)."""
+        if self.bodies is None:
+            self.bodies = BodyFile(self.path.parent)
+        return self.bodies
 
     def put_many(self, items: list[tuple[str, object]]) -> None:
         if self.db is None or not items:
             return
         try:
             self.db.execute("BEGIN")
+            # One entry pickled at a time: an archive's entries pickled at once would weigh more than the entries.
             self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
-                                [(key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)) for key, value in items])
+                                ((key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)) for key, value in items))
             self.db.execute("COMMIT")
         except (sqlite3.Error, OSError, pickle.PicklingError):
             self._disable()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 from dataclasses import dataclass, replace
 
 from . import samples, yamlsrc
+from .bodies import Body, BodyFile, text_of
 from .config import SiteConfig
 from .errors import Code, Invalid, SourceError, closest, did_you_mean
 from .privacy import drop_identity
@@ -294,8 +296,9 @@ class Entry:
     kind: str
     slug: str
     meta: FrontMatter
-    body_html: str
-    """The rendered body; each link to another entry is a marker (markup.LINK_MARKER) of its index in `links`."""
+    body: str | Body
+    """The rendered body (see body_html): its text, or, once the entry is kept for the rest of the build, where
+    it was written out of memory (generator/bodies.py)."""
     summary: str
     """Plain text."""
     links: tuple[Link, ...]
@@ -320,6 +323,20 @@ class Entry:
     @property
     def path(self) -> str:
         return self.source.path
+
+    @property
+    def body_html(self) -> str:
+        """The rendered body; each link to another entry is a marker (markup.LINK_MARKER) of its index in `links`.
+        Read from its BodyFile at each use when written out: keep what you need of it, not the text."""
+        return text_of(self.body)
+
+    def spilled(self, bodies: BodyFile) -> Entry:
+        """This entry as a build keeps it while it runs: its body written to `bodies` (read back when used), and
+        the names of its front matter's keys shared with every other entry's rather than copies of its own."""
+        if isinstance(self.body, Body):
+            return self
+        return replace(self, body=bodies.put(self.body),
+                       line_of=tuple((sys.intern(name), line) for name, line in self.line_of))
 
     def line(self, name: str) -> int:
         return dict(self.line_of).get(name, 1)
@@ -370,7 +387,7 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
     # A private author's profile and post URLs carry their handle and are never shown: they are not kept.
     embeds = tuple(replace(e, post=drop_identity(e.post)) if e.post is not None else e for e in embeds)
     entry = Entry(source=source, kind=source.kind, slug=meta.slug or default_slug, meta=drop_identity(meta),
-                  body_html=body_html, summary=summary, links=links, body_line=parts.body_line,
+                  body=body_html, summary=summary, links=links, body_line=parts.body_line,
                   other_links=_collect_links(source, rendered.unmarked, parts.body, parts.body_line),
                   anchors=rendered.anchors,
                   words=len(re.findall(r"\w+", body)) - len(embeds), embeds=embeds,

@@ -74,6 +74,7 @@ class Inputs:
         """When a bundle file is judged by its stat or by its bytes (sources.file_signature): once per build,
         so that every process values it alike."""
         self._values: dict[Key, str] = {}
+        self._pairs: dict[Key, Pair] = {}
         self._listings: dict[str, Listing] | None = None
         self._entries: dict | None = None
         self._seen: set[Pair] = set()
@@ -93,8 +94,15 @@ class Inputs:
         return found
 
     def pairs(self, keys) -> frozenset[Pair]:
-        """The keys read while something was made, each with its digest now: what its record keeps."""
-        return frozenset((key, self.value(key)) for key in keys)
+        """The keys read while something was made, each with its digest now: what its record keeps. One tuple
+        per pair however many files read it (a record holds many, and a worker sends them back pickled)."""
+        return frozenset(self._pair(key) for key in keys)
+
+    def _pair(self, key: Key) -> Pair:
+        found = self._pairs.get(key)
+        if found is None:
+            found = self._pairs[key] = (key, self.value(key))
+        return found
 
     def still(self, pairs) -> bool:
         """Whether every input of these pairs (recorded by an earlier build) has the same digest now."""

@@ -16,84 +16,92 @@ import os
 import pickle
 import queue
 import shutil
-import signal
 import tempfile
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .bodies import BodyFile, spill
 from .cache import CACHE_DIR, digest
 from .entries import read_entry
 from .errors import SourceError
 from .feeditems import store_of
+from .forked import as_child, signals_held
 from .markup import MarkdownRenderer
 from .writer import Outcome, Record, write_file
+
 
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def _as_worker() -> None:
-    """A worker dies with its parent, and leaves Ctrl-C to it (which then stops the pool)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler raises; a worker just ends
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # held by the parent to fork
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # not Linux: an orphaned worker ends when its queue closes
-    if os.getppid() == 1:
-        os._exit(1)
+def _fork_map(jobs: int, state, work, tasks: list, keep=None) -> list:
+    """[work(state, task) for task in tasks], over `jobs` processes when it pays: the parent and jobs - 1
+    forked workers; with `keep`, [keep(task, work(state, task)) ...], keep called in the parent as each result
+    comes back (so that what it does not keep of a result is let go of at once, not when all are done).
 
-
-PR_SET_PDEATHSIG = 1
-
-
-def _fork_map(jobs: int, state, work, tasks: list, progress=None) -> list:
-    """[work(state, task) for task in tasks], over `jobs` forked processes when it pays.
-
-    A worker receives `state` by inheritance (fork), never pickled; it must not raise (work functions
-    return their errors). A worker that dies ends the run with an error rather than a wait for ever.
+    The parent works too, rather than wait: a forked worker soon holds its own copy of much of the parent's
+    memory (touching an object writes its reference count, which copies its page), so each worker fewer is
+    one copy fewer. Every process takes the next task from a shared counter; the tasks, like `state`, are
+    inherited by the fork, never pickled. A worker must not raise (work functions return their errors); one
+    that dies ends the run with an error rather than a wait for ever.
     """
     if jobs <= 1 or len(tasks) < 2:
         results = []
         for task in tasks:
-            results.append(work(state, task))
-            if progress:
-                progress(task, results[-1])
+            result = work(state, task)
+            results.append(keep(task, result) if keep else result)
         return results
     context = multiprocessing.get_context("fork")
-    to_render, done = context.Queue(), context.Queue()
-    workers = [context.Process(target=_worker, args=(state, work, to_render, done), daemon=True)
-               for _ in range(min(jobs, len(tasks)))]
-    # Ctrl-C or a TERM while forking would interrupt the fork's own handlers: hold them until all started.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
+    done = context.Queue()
+    taken = context.Value("q", 0)
+    """How many tasks were taken: the index of the next one."""
+    workers = [context.Process(target=_worker, args=(state, work, tasks, taken, done), daemon=True)
+               for _ in range(min(jobs, len(tasks)) - 1)]
+    with signals_held():
         for worker in workers:
             worker.start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     results: list = [None] * len(tasks)
+
+    def take(index: int, result) -> None:
+        if isinstance(result, _Raised):
+            raise result.exc
+        results[index] = keep(tasks[index], result) if keep else result
+
     try:
-        for index, task in enumerate(tasks):
-            to_render.put((index, task))
-        for _ in workers:
-            to_render.put(None)
-        for _ in range(len(tasks)):
-            index, result = _next_result(done, workers)
-            if isinstance(result, _Raised):
-                raise result.exc
-            results[index] = result
-            if progress:
-                progress(tasks[index], result)
+        pending = len(tasks)
+        while pending:
+            came = _came_back(done)
+            if came is None:
+                index = _next_task(taken, len(tasks))
+                came = (index, work(state, tasks[index])) if index is not None else _next_result(done, workers)
+            take(*came)
+            pending -= 1
     finally:
         for worker in workers:
             if worker.is_alive():
                 worker.terminate()
             worker.join()
     return results
+
+
+def _next_task(taken, count: int) -> int | None:
+    """The index of a task no process has taken yet, now taken; None when all are."""
+    with taken.get_lock():
+        index = taken.value
+        if index >= count:
+            return None
+        taken.value = index + 1
+    return index
+
+
+def _came_back(done) -> tuple | None:
+    """A worker's (index, result) if one is waiting, else None."""
+    try:
+        return done.get_nowait()
+    except queue.Empty:
+        return None
 
 
 def _next_result(done, workers) -> tuple:
@@ -122,18 +130,22 @@ def _portable(exc: BaseException) -> BaseException:
         return type(f"{type(exc).__name__}", (Exception,), {})(str(exc))
 
 
-def _worker(state, work, to_render, done) -> None:
-    _as_worker()
-    while (item := to_render.get()) is not None:
-        index, task = item
+def _worker(state, work, tasks: list, taken, done) -> None:
+    as_child()
+    while (index := _next_task(taken, len(tasks))) is not None:
         try:
-            result = work(state, task)
+            result = work(state, tasks[index])
         except BaseException as exc:  # never a traceback from a worker: the parent reports it
             result = _Raised(exc)
         done.put((index, result))
 
 
 # ---- stage 3: reading entries ----------------------------------------------
+
+READ_CHUNK = 250
+"""Entries per task, at most: a chunk's entries and bytes are held at once by its worker and the parent."""
+RENDER_CHUNK = 500
+"""Routes per task, at most, for the same reason (their outcomes)."""
 
 
 def _read_chunk(state, items):
@@ -148,12 +160,24 @@ def _read_chunk(state, items):
 
 
 def read_many(items: list, config, jobs: int) -> list:
-    """read_entry over (source, bytes) pairs; a result is (entry, errors) or ('internal', path, message)."""
+    """read_entry over (source, bytes) pairs; a result is (entry, errors) or ('internal', path, message).
+
+    Each entry's body is written out of memory as its chunk comes back (generator/bodies.py), and the
+    chunk's bytes are let go of (`items` is emptied): the sources and bodies of an archive are never all
+    held at once."""
     state = (config, MarkdownRenderer(unsafe_html=config.markdown.unsafe_html))
-    size = max(1, len(items)) if len(items) < 64 else max(16, len(items) // (jobs * 8))
+    # Chunks of at most READ_CHUNK: each comes back (pickled) whole, and the parent lets its bytes go after.
+    size = max(1, len(items)) if len(items) < 64 else min(READ_CHUNK, max(16, len(items) // (jobs * 8)))
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    items.clear()
+    bodies = BodyFile()
+
+    def spill_chunk(chunk: list, results: list) -> list:
+        chunk.clear()
+        return [spill(result, bodies) for result in results]
+
     with _frozen_heap():
-        return [result for chunk in _fork_map(jobs, state, _read_chunk, chunks) for result in chunk]
+        return [result for chunk in _fork_map(jobs, state, _read_chunk, chunks, spill_chunk) for result in chunk]
 
 
 # ---- stage 5: rendering and writing pages ------------------------------------
@@ -227,34 +251,48 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
     jobs = jobs if len(to_render) >= 200 else 1
     state = _RenderState(renderer, old, root, set())
     store = store_of(renderer)
-    done = count - len(to_render)
+    done = [count - len(to_render)]
+    interned: dict = {}
+
+    def take(chunk: list[int], result: tuple):
+        """A chunk's outcomes, as it comes back; a failure is kept, to be raised in the order of the chunks."""
+        if result[0] != "done":
+            return result
+        store.merge(result[2])
+        for index, outcome in zip(chunk, result[1]):
+            outcomes[index] = _interned(outcome, interned)
+        done[0] += len(chunk)
+        if progress:
+            progress("rendering", done[0], count)
+        return None
+
     folder = _items_folder(renderer.site_dir / CACHE_DIR)
     try:
         store.open(folder)
+        release_free_memory()  # before the workers fork: what reading and assembly let go of
         with _frozen_heap():
             for indices in rounds:
-                size = max(50, len(indices) // (max(jobs, 1) * 16))
+                size = min(RENDER_CHUNK, max(50, len(indices) // (max(jobs, 1) * 16)))
                 chunks = [indices[i:i + size] for i in range(0, len(indices), size)]
-                for chunk, result in zip(chunks, _fork_map(jobs, state, _render_routes, chunks)):
-                    if result[0] == "error":
-                        raise RenderFailed(error=result[1])
-                    if result[0] == "internal":
-                        raise RenderFailed(owner=result[1], original=result[2], details=result[3])
-                    store.merge(result[2])
-                    for index, outcome in zip(chunk, result[1]):
-                        outcomes[index] = outcome
-                    done += len(chunk)
-                    if progress:
-                        progress("rendering", done, count)
+                for failed in _fork_map(jobs, state, _render_routes, chunks, take):
+                    if failed is not None and failed[0] == "error":
+                        raise RenderFailed(error=failed[1])
+                    if failed is not None:
+                        raise RenderFailed(owner=failed[1], original=failed[2], details=failed[3])
     finally:
         store.close()
         shutil.rmtree(folder, ignore_errors=True)
-    interned: dict = {}  # one tuple per input key across the routes rendered: the manifest stores each key once
-    for index in to_render:
-        outcome = outcomes[index]
-        if outcome.inputs:
-            outcomes[index] = replace(outcome, inputs=tuple(interned.setdefault(key, key) for key in outcome.inputs))
+    release_free_memory()  # the workers' results, unpickled and interned: the copies are gone
     return outcomes
+
+
+def _interned(outcome: Outcome, interned: dict) -> Outcome:
+    """The outcome with each of its inputs the one object all outcomes share for it. A worker's chunk comes back
+    with its own copies of the inputs many files share: each chunk is interned as it arrives, so that the copies
+    are let go of at once and the manifest stores each input once."""
+    if not outcome.inputs:
+        return outcome
+    return replace(outcome, inputs=tuple(interned.setdefault(pair, pair) for pair in outcome.inputs))
 
 
 ITEMS_PREFIX = "feed-items-"
@@ -284,6 +322,16 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True  # another user's process: alive
     return True
+
+
+def release_free_memory() -> None:
+    """Hand the memory freed so far back to the system. The C allocator keeps what Python frees (the bytes
+    read, the bodies and results let go of) for reuse, and in a long build most of it never is: it would
+    count in the build's memory to its end. (glibc's malloc_trim; elsewhere nothing is done.)"""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 @contextmanager

@@ -23,7 +23,7 @@ PACKAGE = REPO / "generator"
 DOC = REPO / "docs" / "architecture.md"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "errors", "forked", "kinds", "platforms", "viewmodels", "yamltext"),
+    ("__init__", "bodies", "errors", "forked", "kinds", "platforms", "viewmodels", "yamltext"),
     ("listmodels", "outputmodels", "pagefind", "samples", "urls", "yamlerrors"),
     ("viewdocs", "yamlsrc"),
     ("schema",),

@@ -197,8 +197,9 @@ class EntryData:
 
     entry_csv: bytes
     """Its line of entries.csv."""
-    entry_json: str
-    """Its object in entries.json, indented as an item of the file's array."""
+    entry_json: bytes
+    """Its object in entries.json, indented as an item of the file's array (UTF-8: a str of text beyond
+    Latin-1 takes two or four bytes a character, and the file is bytes in the end)."""
     posts_csv: bytes
     """Its posts' lines of posts.csv."""
     posts: int
@@ -259,15 +260,16 @@ def _csv_header(fields: tuple[Field, ...]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _json_item(fields: tuple[Field, ...], row: dict) -> str:
+def _json_item(fields: tuple[Field, ...], row: dict) -> bytes:
     """A row as json_bytes writes it inside an array: indented one level more (JSON strings hold no newline)."""
     text = json.dumps(_json_rows(fields, [row])[0], ensure_ascii=False, indent=2)
-    return "  " + text.replace("\n", "\n  ")
+    return ("  " + text.replace("\n", "\n  ")).encode("utf-8")
 
 
-def _json_array(items: list[str]) -> bytes:
-    """What json_bytes makes of a list whose items json_item encoded."""
-    return ("[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n").encode("utf-8")
+def _json_array(items: list[bytes]) -> bytes:
+    """What json_bytes makes of a list whose items json_item encoded (joined as bytes: the file is not held
+    twice, as text and as bytes)."""
+    return b"[\n" + b",\n".join(items) + b"\n]\n" if items else b"[]\n"
 
 
 def _json_rows(fields: tuple[Field, ...], rows: list[dict]) -> list[dict]:
@@ -290,7 +292,8 @@ def _json_rows(fields: tuple[Field, ...], rows: list[dict]) -> list[dict]:
 
 
 def _entries_csv(ctx) -> bytes:
-    return _csv_header(ENTRY_FIELDS) + b"".join(data.entry_csv for data in entry_data(ctx))
+    # One join, header included: a file of the whole archive is made once, not copied again to add a line.
+    return b"".join([_csv_header(ENTRY_FIELDS), *(data.entry_csv for data in entry_data(ctx))])
 
 
 def _entries_json(ctx) -> bytes:
@@ -298,7 +301,7 @@ def _entries_json(ctx) -> bytes:
 
 
 def _posts_csv(ctx) -> bytes:
-    return _csv_header(POST_FIELDS) + b"".join(data.posts_csv for data in entry_data(ctx))
+    return b"".join([_csv_header(POST_FIELDS), *(data.posts_csv for data in entry_data(ctx))])
 
 
 def _post_ids(ctx) -> bytes:

@@ -22,9 +22,9 @@ from typing import NamedTuple
 from ..cache import CACHE_DIR, SCHEMA, collector_paused, digest, discard_file
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    """What this build did with one file of the output."""
+    """What this build did with one file of the output (one per file: slots, no dict of its own)."""
 
     path: str
     fingerprint: str
