@@ -204,6 +204,7 @@ class Pagefind:
             status = self.proc.wait(timeout=max(0.1, min(5.0, self.deadline - time.monotonic())))
         except subprocess.TimeoutExpired:
             status = None
+        self._drain_stderr()  # its last words may still be in the pipe when its output's end is seen
         self._stop()
         if status is not None and status < 0:
             raise failed(f"Pagefind was stopped by signal {-status}")
@@ -211,6 +212,13 @@ class Pagefind:
         last = next((line for line in reversed(lines) if line), "")
         what = f"Pagefind exited with status {status}" if status else "Pagefind stopped answering"
         raise failed(what + (f": {last}" if last else ""))
+
+    def _drain_stderr(self) -> None:
+        try:
+            while chunk := os.read(self.proc.stderr.fileno(), 1 << 16):
+                self._err = (self._err + chunk)[-_STDERR_KEPT:]
+        except OSError:
+            pass  # nothing more now (a process it started may hold the pipe), or closed
 
     def _stop(self) -> None:
         if self.proc.poll() is None:

@@ -72,7 +72,8 @@ def test_wait_idle_waits_for_the_work_to_end():
     assert not proctree.running(busy.pid)
 
 
-BUSY_ONE_SECOND = "import time\nend = time.time() + 1.0\nwhile time.time() < end: pass\n"
+BUSY_ONE_SECOND = "import time\nend = time.process_time() + 1.0\nwhile time.process_time() < end: pass\n"
+"""A second of CPU, however loaded the machine is."""
 REAPER = """
 import subprocess, sys, time
 print("ready", flush=True)

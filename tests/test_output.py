@@ -356,6 +356,22 @@ def test_an_indexer_that_hangs_is_stopped_with_its_children(tmp_path, with_fake_
     assert [e.code for e in failure(site).errors] == [Code.SEARCH]
 
 
+def test_an_indexer_whose_last_words_come_after_its_output_closed_is_still_quoted(built, with_fake_pagefind):
+    """Its stderr is read to the end once it exited: the end of its output is often seen first."""
+    site, before = built
+    with_fake_pagefind("""
+        import os, sys, time
+        os.close(1)
+        time.sleep(0.3)
+        print("the disk is on fire", file=sys.stderr)
+        sys.exit(3)
+    """)
+    result = run("build", "--site", str(site))
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "status 3: the disk is on fire" in result.err.splitlines()[0], result.err
+    assert_unchanged(site, before)
+
+
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "interrupted"])
 def test_a_build_stopped_while_it_indexes_beside_the_render_leaves_no_indexer(tmp_path, with_fake_pagefind, how):
     """An edit's shard is indexed by a forked process while the pages render: it and its Pagefind end with the
