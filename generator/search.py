@@ -62,11 +62,11 @@ _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
 
 class IndexStage(Protocol):
     """What the index needs of the write stage (generator/writer): it says what the last output holds (its
-    outcomes), keeps a shard's old files or adds its new ones, and says what became of each."""
+    outcomes), keeps those files in the new tree, or adds new ones and says what became of each."""
 
     def kept(self, folder: str) -> list: ...
 
-    def kept_if(self, folder: str, fingerprint: str) -> list: ...
+    def link_unchanged(self, outcomes: list) -> None: ...
 
     def add_files(self, files: dict[str, bytes], fingerprint: str) -> list: ...
 
@@ -189,8 +189,15 @@ class Indexing:
 
     def __init__(self, site: Site, views: Views, key: str, stage: IndexStage, *, timeout: float, jobs: int = 1):
         self.views, self.timeout, self.jobs = views, timeout, jobs
-        self.shards = shards(site, key)
-        self.stale = [shard for shard in self.shards if not _unchanged(stage, shard)]
+        self.kept: list = []
+        """The unchanged shards' files, as the last output holds them."""
+        self.stale: list[Shard] = []
+        for shard in shards(site, key):
+            kept = stage.kept(f"{INDEX_DIR}/{shard.name}")
+            if kept and all(outcome.fingerprint == shard.fingerprint for outcome in kept):
+                self.kept += kept
+            else:
+                self.stale.append(shard)
         self.background = None
         if 0 < len(self.stale) <= jobs:
             # The child inherits the site and copies only what its shards' records touch: few shards, so
@@ -199,11 +206,8 @@ class Indexing:
 
     def finish(self, stage: IndexStage) -> list:
         """The index's outcomes, sorted by path."""
-        outcomes: list = []
-        stale = {shard.name for shard in self.stale}
-        for shard in self.shards:
-            if shard.name not in stale:
-                outcomes += stage.kept_if(f"{INDEX_DIR}/{shard.name}", shard.fingerprint)
+        stage.link_unchanged(self.kept)
+        outcomes = list(self.kept)
         if self.background is not None:
             indexed = self.background.results()
         else:
@@ -216,11 +220,6 @@ class Indexing:
     def stop(self) -> None:
         if self.background is not None:
             self.background.stop()
-
-
-def _unchanged(stage: IndexStage, shard: Shard) -> bool:
-    kept = stage.kept(f"{INDEX_DIR}/{shard.name}")
-    return bool(kept) and all(outcome.fingerprint == shard.fingerprint for outcome in kept)
 
 
 class _Background:

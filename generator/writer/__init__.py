@@ -91,15 +91,6 @@ class WriteStage:
         return [Outcome(path, self.old[path].fingerprint, self.old[path].sha, False, 0, self.old[path].inputs)
                 for path in under]
 
-    def kept_if(self, folder: str, fingerprint: str) -> list[Outcome]:
-        """The last output's files under `folder` when they were made from inputs of this fingerprint (then
-        they join the new tree as they are), else []."""
-        kept = self.kept(folder)
-        if not kept or any(o.fingerprint != fingerprint for o in kept):
-            return []
-        self.tree.link_unchanged([o.path for o in kept])
-        return kept
-
     def link_unchanged(self, outcomes: list[Outcome]) -> None:
         """The files the renderers did not write join the new tree as hard links to the last output's."""
         self.tree.link_unchanged([o.path for o in outcomes if not o.written])
