@@ -8,8 +8,9 @@ ends the process) and the entry keeps a `Body`, which reads its text back with
 pread when a page, a feed item or the search index needs it, and lets it go
 after. A forked worker inherits the file's descriptor and reads the same bytes.
 
-A `Body` pickles as its text, so the entry cache and a worker's results hold
-the text itself, never a reference into a file another process owns.
+A `Body` pickles as its text, so a worker's results hold the text itself, never
+a reference into a file another process owns. The entry cache keeps a body's
+bytes apart from its entry, and hands them to the body file as they are.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ class BodyFile:
         self._size = 0
 
     def put(self, text: str) -> Body:
-        data = text.encode("utf-8", "surrogatepass")
+        return self.put_encoded(text.encode("utf-8", "surrogatepass"))
+
+    def put_encoded(self, data: bytes) -> Body:
+        """A body given as its UTF-8 bytes (Body.encoded): as the entry cache keeps it."""
         offset = self._size
         written = 0
         while written < len(data):
@@ -40,10 +44,13 @@ class BodyFile:
         return Body(self, offset, len(data))
 
     def read(self, offset: int, length: int) -> str:
+        return self.read_encoded(offset, length).decode("utf-8", "surrogatepass")
+
+    def read_encoded(self, offset: int, length: int) -> bytes:
         data = os.pread(self._fd, length, offset)
         while len(data) < length:  # a short read (a signal): the rest
             data += os.pread(self._fd, length - len(data), offset + len(data))
-        return data.decode("utf-8", "surrogatepass")
+        return data
 
 
 class Body:
@@ -56,6 +63,9 @@ class Body:
 
     def text(self) -> str:
         return self.file.read(self.offset, self.length)
+
+    def encoded(self) -> bytes:
+        return self.file.read_encoded(self.offset, self.length)
 
     def __reduce__(self):
         return (str, (self.text(),))
@@ -76,6 +86,10 @@ class Body:
 
 def text_of(body: str | Body) -> str:
     return body if isinstance(body, str) else body.text()
+
+
+def encoded_of(body: str | Body) -> bytes:
+    return body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body.encoded()
 
 
 def spill(result, bodies: BodyFile):

@@ -187,7 +187,7 @@ class Inputs:
         listing = self._all_listings().get(path)
         if listing is None:
             return "gone"
-        return digest(listing.title, *(e.path for e in listing.feed_entries[: self.site.config.feeds.items]))
+        return _joined(listing.title, *(e.path for e in listing.feed_entries[: self.site.config.feeds.items]))
 
     def _home(self) -> str:
         """Which entries the home page features and lists, and the count of each kind."""

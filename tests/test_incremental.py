@@ -124,8 +124,22 @@ def test_a_corrupt_cache_is_rebuilt_not_trusted(tmp_path):
     site = write_files(tmp_path / "site", {"site.yaml": BASE_CONFIG, **SITE})
     assert run("build", "--site", str(site)).code == 0
     good = tree(site / "output")
-    for path in (site / ".chorus-cache").iterdir():
+    corrupted = [path for path in (site / ".chorus-cache").rglob("*") if path.is_file()]
+    assert any(path.parent.name == "templates" for path in corrupted)  # compiled templates among them
+    for path in corrupted:
         path.write_bytes(b"garbage" * 100)
+    shutil.rmtree(site / "output")
+    result = run("build", "--site", str(site))
+    assert result.code == 0, result.err
+    assert tree(site / "output") == good
+
+
+def test_a_cache_folder_that_cannot_keep_compiled_templates_costs_only_time(tmp_path):
+    site = write_files(tmp_path / "site", {"site.yaml": BASE_CONFIG, **SITE})
+    assert run("build", "--site", str(site)).code == 0
+    good = tree(site / "output")
+    shutil.rmtree(site / ".chorus-cache/templates")
+    (site / ".chorus-cache/templates").write_text("not a folder")
     shutil.rmtree(site / "output")
     result = run("build", "--site", str(site))
     assert result.code == 0, result.err

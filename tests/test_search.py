@@ -151,3 +151,31 @@ def test_a_new_base_url_reindexes_every_shard(tmp_path):
     assert run("build", "--site", str(site_dir), "--base-url", "https://example.org/sub/").code == 0
     fragments = [gzip.decompress(p.read_bytes()) for p in (site_dir / "output/pagefind").rglob("*.pf_fragment")]
     assert fragments and all(b'"/sub/' in data for data in fragments)
+
+
+def test_new_code_that_changes_records_and_no_page_reindexes_once(tmp_path, monkeypatch):
+    """An upgrade whose pages come out the same must still bring the index up to date, in that build; the
+    builds after it then index nothing again."""
+    import gzip
+    from dataclasses import replace as replaced
+    from generator import build as build_module
+    site_dir = archive(tmp_path / "site")
+    build(site_dir)
+    original = search.record
+    monkeypatch.setattr(build_module, "code_digest", lambda: "the next version's code")
+    monkeypatch.setattr(search, "record", lambda views, e: replaced(original(views, e),
+                                                                     content=original(views, e).content + " upgradeword"))
+    build(site_dir)
+    fragments = [gzip.decompress(p.read_bytes()) for p in (site_dir / "output/pagefind").rglob("*.pf_fragment")]
+    assert fragments and all(b"upgradeword" in data for data in fragments)
+    stale = []
+    real_init = search.Indexing.__init__
+
+    def counted(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        stale.append(len(self.stale))
+    monkeypatch.setattr(search.Indexing, "__init__", counted)
+    (site_dir / "content/articles/a01.md").write_text(entry("Article 1", "2017-10-02", body="Edited.",
+                                                            regions=["us"], sectors=["sports"]))
+    build(site_dir)
+    assert stale == [1], "the build after the upgrade re-indexed more than the edited entry's shard"
