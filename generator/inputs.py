@@ -117,6 +117,20 @@ class Inputs:
                         self._changed.add(pair)
         return self._changed.isdisjoint(pairs)
 
+    def still_each(self, recorded: list) -> list[bool]:
+        """`still` of each of many files' pairs (an empty one is never still), judged together: each distinct
+        pair is valued once, and a file is still when none of its pairs changed (one set operation in C instead
+        of a loop in Python per file: 38,000 files and 780,000 pairs at 10,000 entries)."""
+        distinct = set().union(*recorded)
+        current = (SHELL, self._shell)
+        if any(pair[0] == SHELL and pair != current for pair in distinct):
+            # Files made by other code: theirs are judged one at a time, without valuing keys it may not know.
+            return [bool(pairs) and self.still(pairs) for pairs in recorded]
+        fresh = distinct - self._seen
+        self._changed.update(pair for pair in fresh if self.value(pair[0]) != pair[1])
+        self._seen |= fresh
+        return [bool(pairs) and self._changed.isdisjoint(pairs) for pairs in recorded]
+
     def fingerprint(self, path: str, pairs) -> str:
         return digest(path, *(f"{'/'.join(key)}\0{value}" for key, value in sorted(pairs)))
 

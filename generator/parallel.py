@@ -26,7 +26,7 @@ from .bodies import BodyFile, spill
 from .cache import CACHE_DIR, digest
 from .entries import read_entry
 from .errors import SourceError
-from .feeditems import store_of
+from .feeditems import process_alive, save_items, store_of
 from .forked import as_child, signals_held
 from .markup import MarkdownRenderer
 from .writer import Outcome, Record, write_file
@@ -233,19 +233,19 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
 
     In two rounds: first the routes whose targets say `renders_first` (entry pages, which store their
     entries' feed items as they go), then the others (feeds among them, which read those items). The items
-    are kept in a temporary folder for the length of the render (feeditems.FragmentStore).
+    are kept in the cache folder between builds (a temporary folder when the build keeps no cache), and the
+    parent alone records them for the next build, once all succeeded (feeditems.FragmentStore).
     """
     count = len(renderer.routes)
     outcomes: list = [None] * count
     # Which files are unchanged is decided here, once, before any fork: each input is valued once, and the
     # workers (if the changed files are many enough to need them) get only what is to be rendered.
-    to_render = []
-    for index, route in enumerate(renderer.routes):
-        previous = old.get(route.path)
-        if previous is not None and renderer.unchanged(route, previous):
-            outcomes[index] = Outcome(route.path, previous.fingerprint, previous.sha, False, 0, previous.inputs)
-        else:
-            to_render.append(index)
+    known = [(index, old[route.path]) for index, route in enumerate(renderer.routes) if route.path in old]
+    for (index, previous), unchanged in zip(known, renderer.unchanged_each([previous for _, previous in known])):
+        if unchanged:
+            outcomes[index] = Outcome(renderer.routes[index].path, previous.fingerprint, previous.sha, False, 0,
+                                      previous.inputs)
+    to_render = [index for index in range(count) if outcomes[index] is None]
     first = [i for i in to_render if getattr(renderer.routes[i].target, "renders_first", False)]
     rounds = [first, sorted(set(to_render).difference(first))]
     jobs = jobs if len(to_render) >= 200 else 1
@@ -266,9 +266,9 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
             progress("rendering", done[0], count)
         return None
 
-    folder = _items_folder(renderer.site_dir / CACHE_DIR)
+    folder, kept = _items_folder(renderer.site_dir / CACHE_DIR, renderer.stores.folder is not None)
     try:
-        store.open(folder)
+        store.open(folder, renderer.stores if kept else None)
         release_free_memory()  # before the workers fork: what reading and assembly let go of
         with _frozen_heap():
             for indices in rounds:
@@ -279,9 +279,12 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
                         raise RenderFailed(error=failed[1])
                     if failed is not None:
                         raise RenderFailed(owner=failed[1], original=failed[2], details=failed[3])
+        if kept:
+            save_items(renderer)
     finally:
         store.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        if not kept:
+            shutil.rmtree(folder, ignore_errors=True)
     release_free_memory()  # the workers' results, unpickled and interned: the copies are gone
     return outcomes
 
@@ -298,30 +301,23 @@ def _interned(outcome: Outcome, interned: dict) -> Outcome:
 ITEMS_PREFIX = "feed-items-"
 
 
-def _items_folder(cache_dir: Path) -> Path:
-    """A new folder for this render's feed items, in the cache folder when there is one (else, as for
-    `chorus check`, which makes none, or when it cannot be written, the system's temporary folder). A build
-    killed outright leaves its folder behind: the next one removes the folders of processes that are gone."""
+def _items_folder(cache_dir: Path, keep: bool) -> tuple[Path, bool]:
+    """The folder of this render's feed items, and whether they are kept between builds: with `keep`, the
+    cache folder itself; else a new folder there, or, as for `chorus check`, which makes no cache, or when it
+    cannot be written, in the system's temporary folder. A build killed outright leaves a new folder behind:
+    the next one removes the folders of processes that are gone."""
     try:
         if not cache_dir.is_dir():
             raise FileNotFoundError(cache_dir)
         for stale in cache_dir.glob(ITEMS_PREFIX + "*"):
             pid = stale.name[len(ITEMS_PREFIX):].partition("-")[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not process_alive(int(pid)):
                 shutil.rmtree(stale, ignore_errors=True)
-        return Path(tempfile.mkdtemp(prefix=f"{ITEMS_PREFIX}{os.getpid()}-", dir=cache_dir))
+        if keep:
+            return cache_dir, True
+        return Path(tempfile.mkdtemp(prefix=f"{ITEMS_PREFIX}{os.getpid()}-", dir=cache_dir)), False
     except OSError:
-        return Path(tempfile.mkdtemp(prefix=f"chorus-{ITEMS_PREFIX}"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # another user's process: alive
-    return True
+        return Path(tempfile.mkdtemp(prefix=f"chorus-{ITEMS_PREFIX}")), False
 
 
 def release_free_memory() -> None:

@@ -147,6 +147,12 @@ class RenderContext:
         self.recorder.replay(hit[1])
         return hit[0]
 
+    @property
+    def stores(self) -> Stores:
+        """The stores of parts kept between builds (their folder None when this build keeps no cache): for
+        parts a render's processes make together, such as feed items (generator/feeditems.py)."""
+        return self._stores
+
     def stored(self, name: str, items: list[tuple[str, object]], compute: Callable[[object], object]) -> list:
         """[compute(item) for each item], each value taken from the store `name` (kept in the cache folder
         between builds) when every input it read last time is unchanged; its inputs count for the file being
@@ -182,10 +188,10 @@ class RenderContext:
         """The digest of everything the route's file was made from (its inputs as render() gave them)."""
         return self.inputs.fingerprint(route.path, pairs)
 
-    def unchanged(self, route: Route, previous) -> bool:
-        """Whether the file the last build made for this route would come out the same: every input it was
-        made from (the shell among them) has the digest it had then. Each input is valued once per build."""
-        return bool(previous.inputs) and self.inputs.still(previous.inputs)
+    def unchanged_each(self, previous: list) -> list[bool]:
+        """Whether each file the last build made (its manifest record) would come out the same: every input it
+        was made from (the shell among them) has the digest it had then. Each input is valued once per build."""
+        return self.inputs.still_each([record.inputs or () for record in previous])
 
     # ---- templates ----
 
