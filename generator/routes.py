@@ -9,10 +9,16 @@ before anything is rendered.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .errors import Code, SourceError
-from .urls import RESERVED_DIRS, UnsafePath, is_output_path
+from .urls import RESERVED_DIRS, SEGMENT_RE, UnsafePath, is_output_path
+
+_SEGMENT = SEGMENT_RE.pattern.removeprefix("^").removesuffix(r"\Z")
+_PLAIN_OUTPUT_PATH = re.compile(f"{_SEGMENT}(?:/{_SEGMENT})*")
+"""A path whose every segment is as SEGMENT_RE takes it, matched whole (fullmatch): one match per route instead
+of one per segment. It takes no path that is_output_path refuses."""
 
 
 class Target:
@@ -39,7 +45,8 @@ class Route:
 
     def __post_init__(self):
         # Whoever made the path, it is checked here: no route can name a file outside the output folder.
-        if not is_output_path(self.path):
+        # The whole-path match settles nearly every path; is_output_path has the last word on the others.
+        if not (_PLAIN_OUTPUT_PATH.fullmatch(self.path) or is_output_path(self.path)):
             raise UnsafePath(f"'{self.path}' is not a safe output path (from {self.owner})")
 
     @property
@@ -60,18 +67,21 @@ def collisions(routes: list[Route]) -> list[SourceError]:
         errors.append(_error(first, f"{route.url} is built twice: by {first.owner} and by {second.owner}",
                              "give one of them another slug or alias"))
     for route in routes:
-        parts = route.path.split("/")
-        if parts[0] in RESERVED_DIRS and len(parts) > 1:
-            errors.append(_error(route, f"{route.url} is inside /{parts[0]}/, which the search index fills",
+        path = route.path
+        # Each folder the path is inside ('a', 'a/b' of 'a/b/c'), outermost first: it ends at each '/'.
+        slash = path.find("/")
+        if slash >= 0 and path[:slash] in RESERVED_DIRS:
+            errors.append(_error(route, f"{route.url} is inside /{path[:slash]}/, which the search index fills",
                                  "choose another path"))
             continue
-        for depth in range(1, len(parts)):
-            clash = seen.get("/".join(parts[:depth]))
+        while slash >= 0:
+            clash = seen.get(path[:slash])
             if clash is not None:
                 first, _ = _ordered(clash, route)
                 errors.append(_error(first, f"{route.url} cannot be built: /{clash.path} is a file, made by "
                                      f"{clash.owner}", "give the page or alias another path"))
                 break
+            slash = path.find("/", slash + 1)
     return errors
 
 

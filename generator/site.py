@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
 from .config import SiteConfig
@@ -18,7 +19,7 @@ from .errors import Code, SourceError, closest, did_you_mean
 from .markup import ABSOLUTE_LINK, PAGE_LINK, PATH_LINK, SOURCE_LINK
 from .privacy import Privacy
 from .sources import SourceFile
-from .kinds import TAXONOMIES
+from .kinds import CLOSED_TAXONOMIES, KIND, TAXONOMIES
 from .urls import KIND_SECTIONS, RESERVED_DIRS, UnsafePath, entry_path, normalise_alias
 
 WITHDRAWN, UNPUBLISHED = "withdrawn", "unpublished"
@@ -198,10 +199,12 @@ def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry]
                        for kind, section in KIND_SECTIONS.items()},
                 terms={}, archive=_archive(listed), drafts=drafts,
                 everything=Listing("", config.title, tuple(listed), tuple(feedable)))
-    site.terms, site.feed_only_terms = _taxonomies(config, listed, feedable)
-    site.intersections = _intersections(site.terms)
+    members, in_feeds, shown = _memberships(built, listed, feedable)
+    site.terms, site.feed_only_terms = _taxonomies(config, members, in_feeds, shown)
+    site.intersections = _intersections(site.terms, members, in_feeds)
     site.privacy = Privacy.of(entries)
-    site.threads = {e.slug: e for e in sorted(entries, key=lambda e: e.path) if e.kind == "thread"}
+    threads = sorted((e for e in entries if e.kind == "thread"), key=lambda e: e.path)
+    site.threads = {thread.slug: thread for thread in threads}
     failed_slugs = {slug for slugs in failed.values() for slug in slugs}
     privacy_errors, site.checked = _privacy_errors(site.privacy, entries, checked)
     errors += privacy_errors
@@ -210,39 +213,72 @@ def assemble(config: SiteConfig, sources: list[SourceFile], entries: list[Entry]
     return site, errors
 
 
-def _taxonomies(config: SiteConfig, listed: list[Entry], feedable: list[Entry]) -> tuple[dict, dict]:
-    """Terms with listed entries, and regions and sectors whose entries are all withdrawn (feeds only)."""
+REGION_SECTOR = "regions x sectors"
+"""Where _memberships keeps each (region, sector) pair's entries, beside the taxonomies' terms."""
+
+
+def _memberships(built: list[Entry], listed: list[Entry],
+                 feedable: list[Entry]) -> tuple[dict, dict, dict[str, str]]:
+    """Which entries each term lists and which its feeds carry (taxonomy -> term key -> entries, newest first;
+    REGION_SECTOR -> (region, sector) -> entries), and each tag's form as the oldest listed entry first wrote it.
+
+    One pass over the built entries, each entry's terms read once: `listed` and `feedable` are both `built`
+    filtered (mostly the same entries), so each list keeps their order.
+    """
+    listed_ids, feedable_ids = {id(e) for e in listed}, {id(e) for e in feedable}
+    members: dict[str, dict] = defaultdict(lambda: defaultdict(list))
+    in_feeds: dict[str, dict] = defaultdict(lambda: defaultdict(list))
+    shown: dict[str, str] = {}
+    for entry in built:
+        is_listed, is_fed = id(entry) in listed_ids, id(entry) in feedable_ids
+        if not (is_listed or is_fed):
+            continue
+        terms = _terms_of(entry)
+        if is_listed:
+            for name, keys in terms:
+                entries_of = members[name]
+                for key in keys:
+                    entries_of[key].append(entry)
+            for tag in reversed(entry.meta.tags):  # older entries come later and overwrite
+                shown[tag.key] = tag.display
+        if is_fed:
+            for name, keys in terms:
+                entries_of = in_feeds[name]
+                for key in keys:
+                    entries_of[key].append(entry)
+    return members, in_feeds, shown
+
+
+def _terms_of(entry: Entry) -> list[tuple[str, Iterable]]:
+    """The keys of the entry's terms in each taxonomy, each once, in the order written; and its region and sector
+    pairs (REGION_SECTOR)."""
+    meta = entry.meta
+    closed = {name: dict.fromkeys(getattr(meta, name)) for name in CLOSED_TAXONOMIES}
+    return [("tags", dict.fromkeys(tag.key for tag in meta.tags)), *closed.items(),
+            (REGION_SECTOR, [(region, sector) for region in closed["regions"] for sector in closed["sectors"]])]
+
+
+def _taxonomies(config: SiteConfig, members: dict, in_feeds: dict,
+                shown: dict[str, str]) -> tuple[dict, dict]:
+    """Terms with listed entries, and regions and sectors whose entries are all withdrawn (feeds only); the
+    arguments are _memberships'."""
     listed_terms, feed_only = {}, {}
-    for taxonomy in (t.name for t in TAXONOMIES):
-        # Each entry's terms once (an entry is both listed and in feeds, mostly): (key, as written) pairs.
-        terms_of = {id(entry): _entry_terms(entry, taxonomy) for entry in (*feedable, *listed)}
-        in_feeds: dict[str, list[Entry]] = defaultdict(list)
-        members: dict[str, list[Entry]] = defaultdict(list)
-        for entry in feedable:
-            for term_key in dict(terms_of[id(entry)]):
-                in_feeds[term_key].append(entry)
-        for entry in listed:
-            for term_key in dict(terms_of[id(entry)]):
-                members[term_key].append(entry)
-        display: dict[str, str] = {}
-        for entry in reversed(listed):  # oldest first: a tag is shown as first written
-            for term_key, shown in terms_of[id(entry)]:
-                display.setdefault(term_key, shown)
-        listed_terms[taxonomy], feed_only[taxonomy] = [], []
-        for term_key in sorted(set(members) | set(in_feeds)):
-            if taxonomy == "tags":
-                title, lang = display.get(term_key, term_key), ""
+    for name in (taxonomy.name for taxonomy in TAXONOMIES):
+        listed_terms[name], feed_only[name] = [], []
+        for term_key in sorted(members[name].keys() | in_feeds[name].keys()):
+            if name == "tags":
+                title, lang = shown.get(term_key, term_key), ""
             else:
-                term = config.taxonomies.of(taxonomy).term(term_key)
+                term = config.taxonomies.of(name).term(term_key)
                 title, lang = term.title, term.lang
-            term = Term(taxonomy, term_key, title, lang, tuple(members.get(term_key, ())),
-                        tuple(in_feeds.get(term_key, ())))
+            term = Term(name, term_key, title, lang, tuple(members[name].get(term_key, ())),
+                        tuple(in_feeds[name].get(term_key, ())))
             if term.entries:
-                listed_terms[taxonomy].append(term)
-            elif taxonomy != "tags":
+                listed_terms[name].append(term)
+            elif name != "tags":
                 # A region or sector feed keeps delivering the notice; a free tag may itself name the
                 # person, so a tag left with only withdrawn entries disappears with them.
-                feed_only[taxonomy].append(term)
+                feed_only[name].append(term)
     return listed_terms, feed_only
 
 
@@ -289,30 +325,17 @@ def _embedded_threads(site: Site, entries: list[Entry], failed_slugs: set[str]) 
     return errors
 
 
-def _intersections(terms: dict[str, list[Term]]) -> list[Intersection]:
+def _intersections(terms: dict[str, list[Term]], members: dict, in_feeds: dict) -> list[Intersection]:
+    """Each region x sector pair with listed entries, by region then sector; `members` and `in_feeds` are
+    _memberships'."""
+    listed, carried = members[REGION_SECTOR], in_feeds[REGION_SECTOR]
     result = []
     for region in terms["regions"]:
-        # The region's entries by sector, in the region's order: one pass, not one per sector.
-        listed, in_feeds = _by_sector(region.entries), _by_sector(region.feed_entries)
         for sector in terms["sectors"]:
-            if sector.key in listed:
-                result.append(Intersection(region, sector, tuple(listed[sector.key]),
-                                           tuple(in_feeds.get(sector.key, ()))))
+            pair = (region.key, sector.key)
+            if pair in listed:
+                result.append(Intersection(region, sector, tuple(listed[pair]), tuple(carried.get(pair, ()))))
     return result
-
-
-def _by_sector(entries: tuple[Entry, ...]) -> dict[str, list[Entry]]:
-    found: dict[str, list[Entry]] = defaultdict(list)
-    for entry in entries:
-        for sector in dict.fromkeys(entry.meta.sectors):  # an entry is in each list once
-            found[sector].append(entry)
-    return found
-
-
-def _entry_terms(entry: Entry, taxonomy: str) -> list[tuple[str, str]]:
-    if taxonomy == "tags":
-        return [(t.key, t.display) for t in entry.meta.tags]
-    return [(slug, slug) for slug in getattr(entry.meta, taxonomy)]
 
 
 def _archive(listed: list[Entry]) -> dict[int, dict[int, list[Entry]]]:
@@ -327,12 +350,11 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
                       failed_slugs: set[str]) -> list[SourceError]:
     errors = []
     existing = {s.path for s in sources}
-    built = {e.path for e in site.entries}
+    built = site.urls.keys()  # the built entries' paths
     by_path = {e.path: e for e in entries}
-    pages = _pages_of(site, entries)
-    failed_pages = _failed_pages(sources, failed)
+    resolver = _UrlResolver(site.config, _pages_of(site, entries), _failed_pages(sources, failed))
     by_slug: dict[str, Entry] = {}
-    for entry in sorted(entries, key=lambda e: ({"article": 0, "thread": 1, "take": 2}.get(e.kind, 3), e.path)):
+    for entry in sorted(entries, key=lambda e: (KIND[e.kind].slug_rank, e.path)):
         if entry.kind != "page":
             by_slug.setdefault(entry.slug, entry)
     for entry in site.entries:
@@ -371,7 +393,7 @@ def _cross_references(site: Site, sources: list[SourceFile], entries: list[Entry
                 else:
                     targets[link.href + link.fragment] = site.urls[link.target] + link.fragment
                     errors += _anchor_errors(entry, link, target)
-        errors += _url_links(site, entry, pages, failed_pages, targets)
+        errors += _url_links(site, entry, resolver, targets)
         site.link_targets[entry.path] = targets
     for taker in site.responses.values():
         taker[:] = newest_first(taker)
@@ -386,7 +408,8 @@ def _pages_of(site: Site, entries: list[Entry]) -> dict[str, tuple[Entry, bool]]
     A built entry's first: a draft at the same URL is no second owner."""
     found: dict[str, tuple[Entry, bool]] = {}
     for entry in site.entries + [e for e in entries if e.path not in site.urls]:
-        found.setdefault(entry_path(entry.kind, entry.slug) + "index.html", (entry, True))
+        directory = site.urls.get(entry.path) or entry_path(entry.kind, entry.slug)
+        found.setdefault(directory + "index.html", (entry, True))
         for alias in entry.meta.aliases:
             path = normalise_alias(alias)
             if path is not None:
@@ -407,8 +430,54 @@ def _failed_pages(sources: list[SourceFile], failed: dict[str, set[str]]) -> set
     return found
 
 
-def _url_links(site: Site, entry: Entry, pages: dict[str, tuple[Entry, bool]], failed_pages: set[str],
-               targets: dict[str, str]) -> list[SourceError]:
+class _UrlResolver:
+    """What the build knows to resolve links to URLs of the site, made once for all the entries' links: the
+    base URL is parsed once (not per link), and each absolute URL's path found once however many bodies cite
+    it (a few sources are cited thousands of times)."""
+
+    def __init__(self, config: SiteConfig, pages: dict[str, tuple[Entry, bool]], failed_pages: set[str]):
+        self.pages = pages
+        """Output path -> the entry whose page or alias it is, and whether it is its own page (_pages_of)."""
+        self.failed_pages = failed_pages
+        """The output paths the pages of the entries that could not be read may have had."""
+        self.base_path = config.base_path
+        self.base_address: tuple[str | None, int | None] | None = None
+        """base_url's host and port; None when either is malformed (then no absolute URL is one of the site's)."""
+        try:
+            base = urlsplit(config.base_url)
+            self.base_address = (base.hostname, base.port)
+        except ValueError:
+            pass
+        self.absolute: dict[str, str | None] = {}
+        """Absolute URL as written -> its site path (None: outside the site)."""
+
+    def site_path(self, link: Link) -> str | None:
+        """The site-relative, decoded path a root-relative or absolute link names; None when it is outside the
+        site."""
+        if link.kind != ABSOLUTE_LINK:
+            return self._within(link.target)
+        if link.href not in self.absolute:
+            self.absolute[link.href] = self._absolute_path(link.href)
+        return self.absolute[link.href]
+
+    def _absolute_path(self, href: str) -> str | None:
+        if self.base_address is None:
+            return None
+        try:
+            written = urlsplit(href)
+            if written.hostname != self.base_address[0] or written.port != self.base_address[1]:
+                return None  # another host
+        except ValueError:  # a malformed host or port ('https://[', 'https://x:y/'): no URL of the site
+            return None
+        return self._within(written.path or "/")
+
+    def _within(self, path: str) -> str | None:
+        if not path.startswith(self.base_path):
+            return None  # above base_url's path
+        return unquote(path[len(self.base_path):])
+
+
+def _url_links(site: Site, entry: Entry, resolver: _UrlResolver, targets: dict[str, str]) -> list[SourceError]:
     """Errors of the entry's links to URLs of the site and to its own anchors; a marked link to a draft or a
     withdrawn entry's URL is recorded in `targets`, as a link to its file is. Links to other pages of the site
     wait in site.site_links for the routes."""
@@ -419,13 +488,13 @@ def _url_links(site: Site, entry: Entry, pages: dict[str, tuple[Entry, bool]], f
             continue
         if link.kind not in (PATH_LINK, ABSOLUTE_LINK):
             continue
-        path = _site_path(site.config, link)
+        path = resolver.site_path(link)
         if path is None:
             continue  # outside the site (another host, or above base_url's path): not the build's to check
         candidates = _output_candidates(path)
-        if failed_pages.intersection(candidates):
+        if any(candidate in resolver.failed_pages for candidate in candidates):
             continue  # the entry that would be there could not be read: its own error says why
-        found = next((pages[c] for c in candidates if c in pages), None)
+        found = next((resolver.pages[c] for c in candidates if c in resolver.pages), None)
         if found is None:
             site.site_links.append(SiteLink(entry.path, link, path))
             continue
@@ -437,24 +506,6 @@ def _url_links(site: Site, entry: Entry, pages: dict[str, tuple[Entry, bool]], f
         elif own_page:
             errors += _anchor_errors(entry, link, target)
     return errors
-
-
-def _site_path(config: SiteConfig, link: Link) -> str | None:
-    """The site-relative, decoded path a root-relative or absolute link names; None when it is outside the site."""
-    if link.kind == ABSOLUTE_LINK:
-        try:
-            written, base = urlsplit(link.href), urlsplit(config.base_url)
-            elsewhere = written.hostname != base.hostname or written.port != base.port
-        except ValueError:  # a malformed host or port ('https://[', 'https://x:y/'): no URL of the site
-            return None
-        if elsewhere:
-            return None
-        path = written.path or "/"
-    else:
-        path = link.target
-    if not path.startswith(config.base_path):
-        return None
-    return unquote(path[len(config.base_path):])
 
 
 def _output_candidates(path: str) -> tuple[str, ...]:

@@ -16,10 +16,10 @@ from anyascii import anyascii
 
 from .kinds import LISTED_KINDS
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
 MAX_SLUG = 200
 """The longest slug: a path segment must stay under the file system's 255 bytes."""
-SEGMENT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._~-]{0,199}$")
+SEGMENT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._~-]{0,199}\Z")
 """One segment of an output path: letters, digits, '.', '_', '~' and '-', not starting with '.' or '-'."""
 RESERVED_DIRS = ("pagefind",)
 """Folders the generator fills itself (the search index): no page or alias may live under them."""
@@ -104,7 +104,7 @@ def entry_id(entry, base_url: str) -> str:
     """
     section = KIND_SECTIONS.get(entry.kind, "")
     original = f"{section}/{entry.slug}/"
-    pattern = re.compile(rf"^/{section}/[a-z0-9-]+/$")
+    pattern = re.compile(rf"^/{section}/[a-z0-9-]+/\Z")
     for alias in entry.meta.aliases:
         if pattern.match(alias):
             original = alias[1:]

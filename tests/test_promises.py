@@ -314,7 +314,7 @@ def test_the_gate_reads_compressed_search_index_files():
 # ---- 3. nothing outside the output folder ------------------------------------------------
 
 @pytest.mark.parametrize("segments", [("..", "x"), ("a", ""), (".hidden",), ("a/b",), ("-x",), ("a b",),
-                                      ("x" * 201,), ("\u00e9",)])
+                                      ("x" * 201,), ("\u00e9",), ("a\n",), ("a", "b\n")])
 def test_output_path_refuses_anything_but_plain_segments(segments):
     with pytest.raises(UnsafePath):
         output_path(*segments)
@@ -331,7 +331,13 @@ def test_an_alias_is_a_safe_path_or_refused(alias):
     path = normalise_alias(alias)
     if path is not None:
         assert all(part not in ("", ".", "..") and not part.startswith((".", "-")) for part in path.split("/"))
+        assert not any(ch.isspace() for ch in path), "a folder or file name with a space or line break in it"
         Route(path, "a test", Target())
+
+
+@pytest.mark.parametrize("alias", ["/foo\n/", "/articles/old\n/", "/a/b.html\n"])
+def test_an_alias_ending_in_a_line_break_is_refused(alias):
+    assert normalise_alias(alias) is None
 
 
 def test_errors_carry_codes_and_stay_on_one_line():

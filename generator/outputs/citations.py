@@ -20,10 +20,10 @@ TARGETS = (CitationFile,)
 
 def routes(site: Site) -> list[Route]:
     found, directories = [], set()
-    for entry in site.entries:
+    for entry in filter(citable, site.entries):
         directory = site.urls[entry.path]
         # Two entries with one URL are already an error at their index.html: not a second one here.
-        if citable(entry) and directory not in directories:
+        if directory not in directories:
             directories.add(directory)
             found.append(Route(directory + "cite.json", f"{entry.path} (its citation)", CitationFile(entry)))
     return found

@@ -113,7 +113,7 @@ def routes(site: Site) -> list[Route]:
         for alias in entry.meta.aliases:
             # A withdrawn entry's old URLs serve the notice too, rather than redirecting to it.
             found.append(Route(normalise_alias(alias), f"{entry.path} (alias {alias})", AliasPage(entry, alias)))
-        if not entry.meta.withdrawn:
+        if entry.source.bundle_files and not entry.meta.withdrawn:
             bundle = entry.source.bundle_dir
             for name in entry.source.bundle_files:
                 path = output_path(*dir_segments(directory), *name.split("/"))
