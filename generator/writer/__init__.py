@@ -61,7 +61,8 @@ class WriteStage:
         self.tree = OutputTree(out_dir)
         self.old: dict[str, Record] = self.manifest.load(out_dir, self.tree.file_mode) if self.manifest else {}
         """The last output's files that are still as it left them."""
-        self._by_top: dict[str, list[str]] | None = None
+        self._under: dict[tuple[str, int], dict[str, list[str]]] = {}
+        """The last output's files grouped by their folder at a depth, per top folder (see kept)."""
         if self.manifest is not None:
             self.tree.keep_spare_in(self.manifest.spare)
             self.tree.recycle(self.old)
@@ -75,21 +76,36 @@ class WriteStage:
         `derived` is the folder of files made from the rendered ones (the search index): when no rendered
         file changed, the last output's files there are still right.
         """
+        if any(o.written for o in outcomes):
+            return True
         expected = {o.path for o in outcomes} | {o.path for o in self.kept(derived)}
-        return any(o.written for o in outcomes) or set(self.old) != expected or not self.tree.matches(self.old)
+        return set(self.old) != expected or not self.tree.matches(self.old)
 
     def kept(self, folder: str | None) -> list[Outcome]:
         """The last output's files under `folder`, kept as they are."""
         if folder is None:
             return []
-        if self._by_top is None:
-            # Asked once per search shard: the last output's files are grouped by top folder once.
-            self._by_top = {}
+        kept = []
+        for path in self._files_under(folder):
+            record = self.old[path]
+            kept.append(Outcome(path, record.fingerprint, record.sha, False, 0, record.inputs))
+        return kept
+
+    def _files_under(self, folder: str) -> list[str]:
+        # Asked once per search shard: the files under the top folder are grouped by their folders at that
+        # depth once, and each shard finds its own without looking at the others'.
+        top, depth = folder.partition("/")[0], folder.count("/") + 1
+        groups = self._under.get((top, depth))
+        if groups is None:
+            groups = {}
+            start = top + "/"
             for path in self.old:
-                self._by_top.setdefault(path.partition("/")[0], []).append(path)
-        under = [path for path in self._by_top.get(folder.partition("/")[0], ()) if path.startswith(folder + "/")]
-        return [Outcome(path, self.old[path].fingerprint, self.old[path].sha, False, 0, self.old[path].inputs)
-                for path in under]
+                if path.startswith(start):
+                    parts = path.split("/", depth)
+                    if len(parts) > depth:
+                        groups.setdefault("/".join(parts[:depth]), []).append(path)
+            self._under[(top, depth)] = groups
+        return groups.get(folder, [])
 
     def link_unchanged(self, outcomes: list[Outcome]) -> None:
         """The files the renderers did not write join the new tree as hard links to the last output's."""
@@ -115,12 +131,13 @@ class WriteStage:
     def publish(self, outcomes: list[Outcome], gate: Gate) -> tuple[int, int]:
         """Swap the new tree in, once the gate passed it; returns the number of files written and their bytes."""
         written = [o for o in outcomes if o.written]
-        self.tree.prune({o.path for o in outcomes})
+        paths = {o.path for o in outcomes}
+        self.tree.prune(paths)
         # A tree most of whose files are new is not worth recycling: the next build would replace them all.
         self.tree.spare_replaced = 2 * len(written) <= len(outcomes)
         if self.manifest is not None:
             # Inodes and mtimes survive the rename: the manifest is made from the new tree, before the swap.
-            self.manifest.prepare(_records(self.root, outcomes, self.old))
+            self.manifest.prepare(_changed_records(self.root, outcomes, self.old), paths, self.old)
         # Every byte of the new tree is final here: the gate is the last step before the swap.
         gate.check(self.root, [o.path for o in outcomes], {o.path for o in written})
         self.tree.commit()
@@ -135,7 +152,8 @@ class WriteStage:
         gate.check(self.out_dir, [o.path for o in outcomes], set())
         gate.passed()
         if self.manifest is not None:
-            self.manifest.prepare(_records(self.out_dir, outcomes, self.old))
+            self.manifest.prepare(_changed_records(self.out_dir, outcomes, self.old), {o.path for o in outcomes},
+                                  self.old)
             self.manifest.install()
         return 0, 0
 
@@ -179,19 +197,22 @@ def output_intact(site_dir: Path, out_dir: Path, manifest: tuple[int, int, int])
     return stats is not None and as_recorded(out_dir, stats)
 
 
-def _records(base: Path, outcomes: list[Outcome], old: dict[str, Record]) -> dict[str, Record]:
-    """The manifest of the outcomes' files, with the stat each has under `base`: a file kept from the last
-    output (a hard link) has the stat recorded then, so only the files written are looked at."""
-    records = {}
-    for outcome in sorted(outcomes, key=lambda o: o.path):
+def _changed_records(base: Path, outcomes: list[Outcome], old: dict[str, Record]) -> dict[str, Record]:
+    """The records of the outcomes' files that differ from the last manifest's: each file written, with its stat
+    under `base`, and each kept file whose inputs changed (rendered again to the same bytes). A file kept from
+    the last output (a hard link) has the stat recorded then, so only the files written are looked at."""
+    changed = {}
+    for outcome in outcomes:
         previous = None if outcome.written else old.get(outcome.path)
-        if previous is not None:
-            size, mtime_ns, inode = previous.size, previous.mtime_ns, previous.inode
-        else:
+        if previous is None:
             try:
                 st = os.stat(base / outcome.path)
             except OSError as exc:
                 raise WriteFailed.of(outcome.path, exc) from None
-            size, mtime_ns, inode = st.st_size, st.st_mtime_ns, st.st_ino
-        records[outcome.path] = Record(outcome.fingerprint, outcome.sha, size, mtime_ns, inode, outcome.inputs)
-    return records
+            changed[outcome.path] = Record(outcome.fingerprint, outcome.sha, st.st_size, st.st_mtime_ns, st.st_ino,
+                                           outcome.inputs)
+        elif outcome.fingerprint != previous.fingerprint or outcome.sha != previous.sha \
+                or (outcome.inputs is not previous.inputs and outcome.inputs != previous.inputs):
+            changed[outcome.path] = Record(outcome.fingerprint, outcome.sha, previous.size, previous.mtime_ns,
+                                           previous.inode, outcome.inputs)
+    return changed

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +54,18 @@ class Record(NamedTuple):
     None for files that are not rendered (the search index)."""
 
 
+LAYOUT = "base+changes"
+"""How the records are stored (see Manifest): a manifest stored otherwise is not read, and the next build is a
+full one."""
+
+
 class Manifest:
     """The output folder's files as the last build wrote them, checked against the disk before use.
+
+    Stored as a base (every file's record when it was last written whole, in a file of its own that is never
+    changed) and the changes since: an edit changes a few files of tens of thousands, and its manifest is the
+    changes alone, pointing at the same base; a new base is written only when the changes grow past an eighth
+    of the files or half the base's bytes.
 
     Like every cache, it may fail to be written (a full disk, a read-only site
     folder): the build goes on, and the next one is a full build.
@@ -67,21 +78,44 @@ class Manifest:
         """Where the tree the last build replaced is kept, for the next to start from (see tree.py)."""
         self.pending: Path | None = None
         """The new manifest, written by prepare() and put in place by install()."""
+        self.same = False
+        """Whether prepare() found the stored manifest still right: install() then leaves it in place."""
+        self.pending_base: Path | None = None
+        """The new base prepare() wrote, if it wrote one: it goes with the pending manifest."""
+        self._base: str | None = None
+        """The name of the stored manifest's base, once loaded."""
+        self._base_size = 0
+        """Its size in bytes: changes that grow to half of it are folded into a new base."""
+        self._changes: dict[str, tuple | None] = {}
+        """The stored changes since the base: a record as a tuple, or None for a file gone."""
+        self._paths: set[str] = set()
+        """The files the stored manifest lists (those changed on disk since among them)."""
 
     def _stored(self) -> dict | None:
-        try:
-            with open(self.path, "rb") as handle:
-                stored = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        """The stored manifest: "stats" and "rest" (its base's), "changes", and "base" (the base's name)."""
+        stored = _read(self.path)
+        if stored is None or not isinstance(stored.get("base"), str) or not stored["base"].isalnum():
             return None
-        if not isinstance(stored, dict) or stored.get("schema") != SCHEMA:
+        base = _read(self._base_path(stored["base"]))
+        if base is None:
             return None
-        return stored
+        return {"stats": base.get("stats"), "rest": base.get("rest"), "changes": stored.get("changes"),
+                "base": stored["base"]}
+
+    def _base_path(self, name: str) -> Path:
+        return self.path.with_name(f"{self.path.stem}.base-{name}")
 
     def stats(self) -> dict[str, tuple[int, int, int]] | None:
         """Each file's (size, mtime, inode) as the last build left it; None without a manifest."""
         stored = self._stored()
-        return stored["stats"] if stored is not None else None
+        if stored is None:
+            return None
+        try:
+            stats = pickle.loads(stored["stats"])
+            _apply(pickle.loads(stored["changes"]), stats)
+        except _UNREADABLE:
+            return None
+        return stats
 
     def load(self, out_dir: Path, file_mode: int) -> dict[str, Record]:
         """The records whose file is still exactly as written (size, mtime, inode and mode match)."""
@@ -93,51 +127,139 @@ class Manifest:
         if stored is None:
             return {}
         try:
-            rest = pickle.loads(stored["rest"])
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            stats, rest, changes = pickle.loads(stored["stats"]), pickle.loads(stored["rest"]), \
+                pickle.loads(stored["changes"])
+            _apply(changes, stats, rest)
+            valid = _valid(stats, rest, str(out_dir), file_mode)
+        except _UNREADABLE:
             return {}
-        valid = {}
-        base = str(out_dir)
-        for rel, (size, mtime_ns, inode) in stored["stats"].items():
-            try:
-                st = os.stat(f"{base}/{rel}")
-            except OSError:
-                continue
-            # A file of another mode (an older build, another umask) is written anew rather than kept.
-            if (st.st_size, st.st_mtime_ns, st.st_ino, stat.S_IMODE(st.st_mode)) == (size, mtime_ns, inode, file_mode):
-                kept = rest.get(rel)
-                if kept is not None:
-                    valid[rel] = Record(kept[0], kept[1], size, mtime_ns, inode, kept[2])
+        self._base, self._changes, self._paths = stored["base"], changes, set(stats)
+        self._base_size = len(stored["stats"]) + len(stored["rest"])
         return valid
 
-    def prepare(self, records: dict[str, Record]) -> None:
-        """Write the new manifest beside the old one, before the output is swapped."""
+    def prepare(self, changed: dict[str, Record], paths: set[str], old: dict[str, Record]) -> None:
+        """Write the new manifest beside the old one, before the output is swapped: it lists the files of
+        `paths`, each with its record in `changed`, or else its loaded record in `old` (unchanged)."""
+        gone = self._paths - paths
+        if self._base is not None and not changed and not gone:
+            self.same = True
+            return
+        changes = self._changes
+        changes.update((rel, None) for rel in gone)
+        changes.update((rel, tuple(record)) for rel, record in changed.items())
         temp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
         try:
             self.path.parent.mkdir(exist_ok=True)
-            stats = {rel: (r.size, r.mtime_ns, r.inode) for rel, r in records.items()}
-            rest = pickle.dumps({rel: (r.fingerprint, r.sha, r.inputs) for rel, r in records.items()},
-                                pickle.HIGHEST_PROTOCOL)
-            with open(temp, "wb") as handle:
-                pickle.dump({"schema": SCHEMA, "stats": stats, "rest": rest}, handle, pickle.HIGHEST_PROTOCOL)
+            base = self._base
+            encoded = pickle.dumps(changes, pickle.HIGHEST_PROTOCOL) if base is not None else b""
+            if base is None or 8 * len(changes) > len(paths) or 2 * len(encoded) > self._base_size:
+                # A base of its own name: the one the installed manifest points at stays as it is.
+                base, encoded = secrets.token_hex(8), pickle.dumps({}, pickle.HIGHEST_PROTOCOL)
+                self.pending_base = self._base_path(base)
+                _write(self.pending_base, _encoded({rel: changed.get(rel) or old[rel] for rel in sorted(paths)}))
+            _write(temp, {"schema": SCHEMA, "layout": LAYOUT, "base": base, "changes": encoded})
             self.pending = temp
         except (OSError, pickle.PicklingError):
             discard_file(temp)
-            self.pending = None
+            self.discard()  # and the new base, if it was written
 
     def install(self) -> None:
         """Put the prepared manifest in place, after the swap; without one, forget the old (it is stale)."""
+        if self.same:
+            self.same = False
+            return
         if self.pending is not None:
             try:
                 os.replace(self.pending, self.path)
                 self.pending = None
+                kept = self.pending_base or (self._base_path(self._base) if self._base else None)
+                self.pending_base = None
+                self._discard_bases(kept)
                 return
             except OSError:
                 self.discard()
         discard_file(self.path)
+        self._discard_bases(None)
 
     def discard(self) -> None:
-        """Remove a prepared manifest that was not installed (the build failed)."""
+        """Remove a prepared manifest that was not installed (the build failed), and its base."""
+        self.same = False
         if self.pending is not None:
             discard_file(self.pending)
             self.pending = None
+        if self.pending_base is not None:
+            discard_file(self.pending_base)
+            self.pending_base = None
+
+    def _discard_bases(self, kept: Path | None) -> None:
+        """Remove the bases no manifest points at (the one replaced, one a killed build wrote)."""
+        try:
+            found = list(self.path.parent.glob(f"{self.path.stem}.base-*"))
+        except OSError:
+            return
+        for path in found:
+            if path != kept:
+                discard_file(path)
+
+
+_UNREADABLE = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, KeyError, TypeError,
+               ValueError)
+"""What a damaged or foreign manifest raises while it is read: it is then no manifest."""
+
+
+def _apply(changes: dict[str, tuple | None], stats: dict, rest: dict | None = None) -> None:
+    """Bring a base's stats (and the rest) to the changes since, in place."""
+    for rel, change in changes.items():
+        if change is None:
+            stats.pop(rel, None)
+            if rest is not None:
+                rest.pop(rel, None)
+        else:
+            stats[rel] = (change[2], change[3], change[4])
+            if rest is not None:
+                rest[rel] = (change[0], change[1], change[5])
+
+
+def _valid(stats: dict, rest: dict, base: str, file_mode: int) -> dict[str, Record]:
+    """The records of the files under `base` that are exactly as recorded: size, mtime, inode, and the mode
+    this build makes files with (a file of another mode, from an older build or another umask, is written
+    anew rather than kept). One stat per file, the cheapest comparison first."""
+    valid = {}
+    stat_of = os.stat
+    for rel, (size, mtime_ns, inode) in stats.items():
+        try:
+            st = stat_of(f"{base}/{rel}")
+        except OSError:
+            continue
+        if st.st_ino == inode and st.st_mtime_ns == mtime_ns and st.st_size == size \
+                and stat.S_IMODE(st.st_mode) == file_mode:
+            kept = rest.get(rel)
+            if kept is not None:
+                valid[rel] = Record(kept[0], kept[1], size, mtime_ns, inode, kept[2])
+    return valid
+
+
+def _encoded(records: dict[str, Record]) -> dict:
+    """A base: the records' stats, and the rest (their inputs are most of the manifest), stored apart so that
+    a build with nothing to do decodes the stats alone."""
+    stats = {rel: (r.size, r.mtime_ns, r.inode) for rel, r in records.items()}
+    rest = {rel: (r.fingerprint, r.sha, r.inputs) for rel, r in records.items()}
+    return {"schema": SCHEMA, "layout": LAYOUT, "stats": pickle.dumps(stats, pickle.HIGHEST_PROTOCOL),
+            "rest": pickle.dumps(rest, pickle.HIGHEST_PROTOCOL)}
+
+
+def _read(path: Path) -> dict | None:
+    """A manifest file or a base, if it is one of this layout."""
+    try:
+        with open(path, "rb") as handle:
+            stored = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("schema") != SCHEMA or stored.get("layout") != LAYOUT:
+        return None
+    return stored
+
+
+def _write(path: Path, stored: dict) -> None:
+    with open(path, "wb") as handle:
+        pickle.dump(stored, handle, pickle.HIGHEST_PROTOCOL)
