@@ -18,6 +18,7 @@ import hashlib
 import os
 import re
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from . import search
 from .site import Site, assemble, broken_site_links
 from .sources import Unreadable, content_digest, discover, file_signature, read_regular, signature
 from .urls import slugify
-from .writer import Manifest, check_target, locked, output_intact, writing
+from .writer import Manifest, WriteStage, check_target, locked, output_intact, writing
 
 
 @dataclass
@@ -79,6 +80,14 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
           write: bool = True, strict: bool = False, jobs: int | None = None, progress=_quiet,
           use_cache: bool = True) -> BuildReport:
     """Build the site in `site_dir` into `out_dir` (default site_dir/output). Raises BuildFailed."""
+    with ExitStack() as held:
+        return _build(site_dir, out_dir, held, drafts=drafts, base_url=base_url, write=write, strict=strict,
+                      jobs=jobs, progress=progress, use_cache=use_cache)
+
+
+def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: bool, base_url: str | None, write: bool,
+           strict: bool, jobs: int | None, progress, use_cache: bool) -> BuildReport:
+    """build(), holding the output folder (its lock, its write stage) in `held` from the entries' reading on."""
     started = time.perf_counter()
     out_dir = out_dir or site_dir / "output"
     jobs = jobs or default_jobs()
@@ -113,6 +122,7 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
                     return done
         entries, entry_errors, warnings, cached, final = _read_entries(site_dir, config, config_salt, keyed, cache,
                                                                        jobs, progress)
+        write_stage = _output_held(held, site_dir, out_dir, use_cache) if write else None
         errors.extend(read_errors + entry_errors)
         read = {e.path for e in entries}
         failed = {s.path: _possible_slugs(site_dir, s) for s in sources if s.path not in read}
@@ -147,14 +157,12 @@ def build(site_dir: Path, out_dir: Path | None = None, *, drafts: bool = False, 
                          pages=sum(1 for r in routes if r.path.endswith(".html")),
                          feeds=sum(1 for r in routes if isinstance(r.target, FeedFile)), context=renderer)
     progress("rendering", 0, len(routes))
-    if write:
-        check_target(out_dir)
-        with locked(out_dir):
-            # What every search record is made from besides its entry: the URLs' base (--base-url) included.
-            search_key = digest(code, config_bytes, repr(site.config), site.privacy.key())
-            report.files, report.bytes, report.outputs = _render_and_write(site_dir, out_dir, renderer, jobs,
-                                                                           use_cache, progress, search_key)
-            _record_state(site_dir, out_dir, inputs, report)
+    if write_stage is not None:
+        # What every search record is made from besides its entry: the URLs' base (--base-url) included.
+        search_key = digest(code, config_bytes, repr(site.config), site.privacy.key())
+        report.files, report.bytes, report.outputs = _render_and_write(site_dir, out_dir, write_stage(), renderer, jobs,
+                                                                       use_cache, progress, search_key)
+        _record_state(site_dir, out_dir, inputs, report)
     else:
         _render(renderer, {}, None, jobs, progress)
     report.seconds = time.perf_counter() - started
@@ -306,7 +314,16 @@ def _render(renderer: RenderContext, old, root, jobs: int, progress):
         raise InternalError(failed.owner, failed.original, failed.details) from None
 
 
-def _render_and_write(site_dir: Path, out_dir: Path, renderer: RenderContext, jobs: int, use_cache: bool, progress,
+def _output_held(held: ExitStack, site_dir: Path, out_dir: Path, use_cache: bool):
+    """Lock the output folder for the rest of the build, and start making its write stage (writer.writing)
+    while the site is assembled; returns the function that gives the stage."""
+    check_target(out_dir)
+    held.enter_context(locked(out_dir))
+    return held.enter_context(writing(site_dir, out_dir, use_cache))
+
+
+def _render_and_write(site_dir: Path, out_dir: Path, stage: WriteStage, renderer: RenderContext, jobs: int,
+                      use_cache: bool, progress,
                       search_key: str = ""):
     """Render, index, publish: changed pages are rendered into a new tree, the search index's changed shards
     are made from the entries' text, and the write stage swaps the tree in once the privacy gate passed it;
@@ -320,25 +337,24 @@ def _render_and_write(site_dir: Path, out_dir: Path, renderer: RenderContext, jo
     config = renderer.site.config
     index = search.INDEX_DIR if config.search else None
     gate = _PrivacyGate(site_dir, out_dir, renderer.site, use_cache)
-    with writing(site_dir, out_dir, use_cache) as stage:
-        # Started first: after an edit, the changed shard is indexed while the pages render.
-        indexing = search.Indexing(renderer.site, renderer.views, search_key, stage,
-                                   timeout=config.limits.search_timeout, jobs=jobs) if index else None
-        try:
-            outcomes = _render(renderer, stage.old, stage.root, jobs, progress)
-            if not stage.changed(outcomes, derived=index) and (indexing is None or not indexing.stale):
-                # Nothing changed, not even what a search record is made from (new code may change a record
-                # and no page): the search index stays as it is, and so does the output folder.
-                outcomes += stage.kept(index)
-                return (*stage.keep(outcomes, gate), len(outcomes))
-            stage.link_unchanged(outcomes)
-            if indexing is not None:
-                progress("indexing for search")
-                outcomes += indexing.finish(stage)
-        finally:
-            if indexing is not None:
-                indexing.stop()
-        return (*stage.publish(outcomes, gate), len(outcomes))
+    # Started first: after an edit, the changed shard is indexed while the pages render.
+    indexing = search.Indexing(renderer.site, renderer.views, search_key, stage,
+                               timeout=config.limits.search_timeout, jobs=jobs) if index else None
+    try:
+        outcomes = _render(renderer, stage.old, stage.root, jobs, progress)
+        if not stage.changed(outcomes, derived=index) and (indexing is None or not indexing.stale):
+            # Nothing changed, not even what a search record is made from (new code may change a record
+            # and no page): the search index stays as it is, and so does the output folder.
+            outcomes += stage.kept(index)
+            return (*stage.keep(outcomes, gate), len(outcomes))
+        stage.link_unchanged(outcomes)
+        if indexing is not None:
+            progress("indexing for search")
+            outcomes += indexing.finish(stage)
+    finally:
+        if indexing is not None:
+            indexing.stop()
+    return (*stage.publish(outcomes, gate), len(outcomes))
 
 
 def _config_warnings(config) -> list[SourceError]:

@@ -76,6 +76,8 @@ class Inputs:
         self._values: dict[Key, str] = {}
         self._pairs: dict[Key, Pair] = {}
         self._listings: dict[str, Listing] | None = None
+        self._listing_pages: dict[str, dict[str, str]] = {}
+        self._entry_values: dict[str, str] | None = None
         self._entries: dict | None = None
         self._seen: set[Pair] = set()
         self._changed: set[Pair] = set()
@@ -137,10 +139,12 @@ class Inputs:
     # ---- one function per kind of key ----
 
     def _entry(self, path: str) -> str:
-        entry = self._by_path().get(path)
-        if entry is None:
-            return "gone"
-        return f"{entry.digest}:{self.site.urls.get(path, '')}"  # a digest and a URL: nothing to hash
+        if self._entry_values is None:
+            # All at once (one per entry page, feed item, citation...: 10,000 calls at 10,000 entries).
+            urls = self.site.urls
+            self._entry_values = {path: f"{entry.digest}:{urls.get(path, '')}"  # a digest and a URL: no hashing
+                                  for path, entry in self._by_path().items()}
+        return self._entry_values.get(path, "gone")
 
     def _by_path(self) -> dict:
         if self._entries is None:
@@ -156,13 +160,25 @@ class Inputs:
         return digest(*(f"{t.key}\0{t.title}\0{len(t.entries)}\0{t.lang}" for t in self.site.terms[taxonomy]))
 
     def _listing(self, path: str, number: str) -> str:
+        pages = self._listing_pages.get(path)
+        if pages is None:
+            pages = self._listing_pages[path] = self._pages_of(path)
+        found = pages.get(number)
+        if found is None:
+            listing = self._all_listings().get(path)
+            return "gone" if listing is None else _joined(listing.title, str(len(listing.entries)))  # no such page
+        return found
+
+    def _pages_of(self, path: str) -> dict[str, str]:
+        """The digest of each page of a listing, by page number: a listing's pages are valued together."""
         listing = self._all_listings().get(path)
         if listing is None:
-            return "gone"
+            return {}
         per_page = self.site.config.pagination
-        page = int(number)
-        chunk = listing.entries[(page - 1) * per_page: page * per_page]
-        return _joined(listing.title, str(len(listing.entries)), *(e.source.path for e in chunk))
+        paths = [e.source.path for e in listing.entries]
+        count = str(len(paths))
+        return {str(page + 1): _joined(listing.title, count, *paths[start:start + per_page])
+                for page, start in enumerate(range(0, len(paths), per_page))}
 
     def _all_listings(self) -> dict[str, Listing]:
         if self._listings is None:

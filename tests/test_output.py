@@ -200,6 +200,19 @@ def test_a_read_only_output_folder_is_a_message_not_a_traceback(built, monkeypat
     assert [e.code for e in failure(site).errors] == [Code.OUTPUT]
 
 
+def test_an_entry_error_found_while_the_write_stage_is_made_leaves_the_output_and_no_new_tree(built):
+    """The write stage is made beside the assembly: an error the assembly finds must undo it (the new tree
+    removed, the lock released), and the next build must work."""
+    site, before = built
+    (site / "content/articles/en-01.md").write_text(entry("Broken", "2017-01-01", body="[x](missing.md)", lang="en"))
+    errors = failure(site).errors
+    assert [e.code for e in errors] == [Code.REFERENCE]
+    assert_unchanged(site, before)
+    (site / "content/articles/en-01.md").write_text(entry("Mended", "2017-01-01", body="Fine.", lang="en"))
+    assert run("build", "--site", str(site)).code == 0
+    assert "Mended" in (site / "output/articles/en-01/index.html").read_text()
+
+
 def test_a_failed_hard_link_names_the_file(built, monkeypatch):
     site, before = built
     original = os.link

@@ -28,9 +28,10 @@ folder and its manifest as they were.
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from ..cache import digest, file_identity
 from ..errors import BuildFailed
@@ -165,19 +166,37 @@ class WriteStage:
 
 
 @contextmanager
-def writing(site_dir: Path, out_dir: Path, use_cache: bool) -> Iterator[WriteStage]:
-    """The write stage of a build into `out_dir` (held under `locked`); a failure to write, here or in a
-    render worker, is raised as BuildFailed naming the file in the output folder."""
+def writing(site_dir: Path, out_dir: Path, use_cache: bool) -> Iterator[Callable[[], WriteStage]]:
+    """The write stage of a build into `out_dir` (held under `locked`), made in a thread while the build goes on:
+    loading the last output's manifest and bringing the spare tree back are mostly waiting on the disk, which the
+    build's assembly need not wait for. Yields a function that returns the stage once it is made (nothing may
+    fork before it returned: a forked child would not have the thread). A failure to write, here or in a render
+    worker, is raised as BuildFailed naming the file in the output folder."""
+    made: dict = {}
+
+    def make() -> None:
+        try:
+            made["stage"] = WriteStage(site_dir, out_dir, use_cache)
+        except BaseException as exc:  # handed to the build's thread, which raises it
+            made["error"] = exc
+
+    thread = threading.Thread(target=make, name="write stage")
+    thread.start()
+
+    def ready() -> WriteStage:
+        thread.join()
+        if "error" in made:
+            raise made.pop("error")
+        return made["stage"]
+
     try:
-        stage = WriteStage(site_dir, out_dir, use_cache)
-    except WriteFailed as failed:
-        raise BuildFailed([output_error(out_dir, failed)]) from None
-    try:
-        yield stage
+        yield ready
     except WriteFailed as failed:
         raise BuildFailed([output_error(out_dir, failed)]) from None
     finally:
-        stage.close()
+        thread.join()
+        if "stage" in made:
+            made["stage"].close()
 
 
 def _read(rel: str, path: Path) -> bytes:
