@@ -339,6 +339,31 @@ def test_a_tampered_spare_tree_is_brought_back_to_the_output(tmp_path):
     assert folders(site / "output") == folders(tmp_path / "clean/output")
 
 
+def test_the_first_edit_after_a_first_build_starts_from_a_spare_tree(tmp_path, monkeypatch):
+    """A first build leaves a spare made of hard links to its output, so the first edit links in only what its
+    spare lacks (nothing), as every later edit does, instead of linking every file of the site into new
+    folders. The spare is never the output: the edit still makes its changed files as new files."""
+    site = site_at(tmp_path)
+    assert run("build", "--site", str(site)).code == 0
+    [spare] = (site / CACHE_DIR).glob("spare-*")
+    output = site / "output"
+    assert {p.relative_to(spare) for p in spare.rglob("*")} == {p.relative_to(output) for p in output.rglob("*")}
+    page = output / "articles/a/index.html"
+    assert (spare / "articles/a/index.html").stat().st_ino == page.stat().st_ino
+    held, inode = page.read_bytes(), page.stat().st_ino
+    links = []
+    real_link = os.link
+    monkeypatch.setattr(os, "link", lambda *args, **kwargs: links.append(args) or real_link(*args, **kwargs))
+    path = site / "content/articles/a.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Alpha body", "Second body"), encoding="utf-8")
+    assert run("build", "--site", str(site)).code == 0
+    monkeypatch.undo()
+    assert len(links) < 10, f"the first edit linked {len(links)} files"
+    assert page.stat().st_ino != inode and b"Second body" in page.read_bytes()
+    assert tree(output) == clean_tree(site, tmp_path)
+    assert b"Second body" not in held
+
+
 def test_a_published_file_is_never_written_in_place(tmp_path):
     """The spare's files are hard links to the published ones: a changed file is a new file."""
     site = site_at(tmp_path)

@@ -91,6 +91,7 @@ class OutputTree:
         Never beside the output folder, which may be served: it holds the last output's files."""
         self.spare_replaced = False
         """Whether the replaced tree becomes the spare (else it is deleted)."""
+        self.committed = False
         try:
             (self.root / MARKER).write_bytes(b"")
             # mkdir and open applied the umask (and any default ACL): the tree's own folder and its
@@ -227,6 +228,7 @@ class OutputTree:
                 _put_back(old, self.target)
             raise WriteFailed.of("", exc) from None
         self.replaced = old
+        self.committed = True
 
     def discard(self) -> None:
         """Keep the new tree as the spare if it was not swapped in (else the tree it replaced, when
@@ -248,6 +250,27 @@ class OutputTree:
                 pass
             _remove(self.replaced)
             self.replaced = None
+        if self.committed and self.spare is not None and not os.path.lexists(self.spare):
+            self._spare_from_output()
+
+    def _spare_from_output(self) -> None:
+        """After a build that kept no spare (most of its files were new: a first build), one made of hard links
+        to the output just published, so that the next build starts from a spare as every later one does: the
+        first build pays for the links (38,000 files in 16,500 folders at 10,000 entries, about half a second),
+        not the first edit after it. Made under a temporary name beside the output (a killed build's is
+        cleared by the next build's lock); anything unexpected leaves no spare, as before."""
+        copy = _new_folder(self.target.parent, f".{self.target.name}.tmp-")
+        try:
+            target = str(self.target)
+            for here, folders, files in os.walk(target):
+                into = os.path.join(copy, os.path.relpath(here, target))
+                for name in folders:
+                    os.mkdir(os.path.join(into, name))
+                for name in files:
+                    os.link(os.path.join(here, name), os.path.join(into, name))
+            os.rename(copy, self.spare)
+        except OSError:
+            shutil.rmtree(copy, ignore_errors=True)
 
     def keep_spare_in(self, spare: Path) -> None:
         """Keep the spare at `spare` if a folder there can be renamed to and from the output's (one file system)."""
