@@ -36,12 +36,21 @@ class BodyFile:
 
     def put_encoded(self, data: bytes) -> Body:
         """A body given as its UTF-8 bytes (Body.encoded): as the entry cache keeps it."""
+        return self.put_many_encoded([data])[0]
+
+    def put_many_encoded(self, datas: list[bytes]) -> list[Body]:
+        """Bodies given as their UTF-8 bytes, written with one call rather than one each."""
         offset = self._size
+        data = datas[0] if len(datas) == 1 else b"".join(datas)
         written = 0
         while written < len(data):
             written += os.pwrite(self._fd, data[written:], offset + written)
         self._size += len(data)
-        return Body(self, offset, len(data))
+        bodies = []
+        for each in datas:
+            bodies.append(Body(self, offset, len(each)))
+            offset += len(each)
+        return bodies
 
     def read(self, offset: int, length: int) -> str:
         return self.read_encoded(offset, length).decode("utf-8", "surrogatepass")

@@ -16,6 +16,7 @@ kept here, belongs to the write stage (generator/writer/manifest.py).
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import io
@@ -23,16 +24,25 @@ import os
 import pickle
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from . import __version__
-from .bodies import Body, BodyFile, encoded_of, spill
-from .errors import SourceError
+from .bodies import BodyFile, encoded_of
+from .embeds import Embed
+from .entries import STATUSES, Author, Entry, FrontMatter, Link, Media, Person, Post, PostBlock, Source, Tag, Withdrawal
+from .errors import Code, SourceError
+from .kinds import KINDS
+from .markup import ABSOLUTE_LINK, PAGE_LINK, PATH_LINK, SOURCE_LINK
+from .platforms import PLATFORMS
+from .schema import When
+from .sources import SourceFile
 
 CACHE_DIR = ".chorus-cache"
-SCHEMA = 4
+SCHEMA = 5
 """Bump when the shape of cached values changes (entries, sources, the output manifest, the build state)."""
 
 
@@ -88,24 +98,90 @@ def collections_spaced() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-def _row(key: str, result) -> tuple[str, bytes, bytes | None]:
-    """A read result (entry, errors) as the entry cache keeps it: the key, the result pickled without the entry's
-    body, and the body's UTF-8 bytes (None without an entry)."""
-    entry = result[0] if isinstance(result, tuple) and result else None
-    if entry is None:
-        return key, pickle.dumps(result, pickle.HIGHEST_PROTOCOL), None
-    if isinstance(entry.body, str):
-        result = (replace(entry, body=""), *result[1:])
-    data = io.BytesIO()
-    pickler = pickle.Pickler(data, pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = {Body: _without_text}
-    pickler.dump(result)
-    return key, data.getvalue(), encoded_of(entry.body)
+ROW_RECORDS = (Entry, SourceFile, FrontMatter, When, Tag, Author, Source, Withdrawal, Person, Media, Post, PostBlock,
+               Embed, Link, SourceError)
+"""The records a read result is made of: an entry-cache row keeps each as its class and its fields' values."""
+
+SHARED_LINES = 40
+"""An entry's (front-matter key, line) pairs up to this line are shared by every row: see RowFormat."""
 
 
-def _without_text(body: Body):
-    """A Body in an entry-cache row: its bytes are in the row's body column."""
-    return str, ("",)
+class RowFormat:
+    """How entry-cache rows are pickled, and unpickled again at the start of every build (10,000 rows at 10k).
+
+    Pickled as they are, each row would repeat every record's field names (a dict per record), look each class
+    up by its module and name, and make the site's timezone again. Here a record is its class and its fields'
+    values, made again by the class itself (its frozen __init__: the instance keeps its values without a dict
+    of its own); what every row holds (the classes, the field names, the timezones, a few common words, and
+    the pairs of Entry.line_of, mostly the same few in every entry) is a persistent id, one object for all
+    rows. The table of ids is derived from the code, as are the rows' keys (salt()): no row is read by code
+    with another table."""
+
+    def __init__(self) -> None:
+        self.fields = {record: tuple(field.name for field in dataclasses.fields(record)) for record in ROW_RECORDS
+                       if all(field.init and not field.kw_only for field in dataclasses.fields(record))}
+        words = sorted({name for names in self.fields.values() for name in names}
+                       | {kind.name for kind in KINDS} | set(STATUSES) | set(PLATFORMS)
+                       | {SOURCE_LINK, PATH_LINK, PAGE_LINK, ABSOLUTE_LINK})
+        lines = [(name, line) for name in self.fields[FrontMatter] for line in range(1, SHARED_LINES + 1)]
+        shared = (*ROW_RECORDS, datetime, *Code, *words, *lines)
+        self.ids = {id(thing): pid for pid, thing in enumerate(shared) if not isinstance(thing, (str, tuple))}
+        """Persistent ids of the classes and enum members, by identity."""
+        self.values = {value: pid for pid, value in enumerate(shared) if isinstance(value, (str, tuple))}
+        """Persistent ids of the words and line pairs, by value."""
+        self.shared = _Shared(enumerate(shared))
+
+    def row(self, key: str, result) -> tuple[str, bytes, bytes | None]:
+        """A read result (entry, errors) as the entry cache keeps it: the key, the result pickled without the
+        entry's body, and the body's UTF-8 bytes (None without an entry)."""
+        data = io.BytesIO()
+        _RowPickler(data, self).dump(result)
+        entry = result[0] if isinstance(result, tuple) and result else None
+        return key, data.getvalue(), encoded_of(entry.body) if isinstance(entry, Entry) else None
+
+    def result(self, value: bytes):
+        """A row's result as pickled by `row` (its entry without a body)."""
+        unpickler = pickle.Unpickler(io.BytesIO(value))
+        unpickler.persistent_load = self.shared.__getitem__  # a lookup in C for each id: no Python call
+        return unpickler.load()
+
+
+class _Shared(dict):
+    """Persistent id -> object; a timezone is named by its key."""
+
+    def __missing__(self, pid):
+        if not isinstance(pid, str):
+            raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
+        try:
+            zone = self[pid] = ZoneInfo(pid)
+        except (ValueError, KeyError, OSError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            raise pickle.UnpicklingError(f"unknown timezone {pid!r}") from exc
+        return zone
+
+
+class _RowPickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, form: RowFormat):
+        super().__init__(file, pickle.HIGHEST_PROTOCOL)
+        self.form = form
+
+    def persistent_id(self, obj: object) -> int | str | None:
+        if type(obj) is str:
+            return self.form.values.get(obj)
+        if type(obj) is tuple:  # a line pair?
+            return self.form.values.get(obj) if len(obj) == 2 and type(obj[0]) is str and type(obj[1]) is int else None
+        if type(obj) is ZoneInfo:
+            # Only a zone from ZoneInfo's cache is the one ZoneInfo(key) gives back (as its own pickling assumes).
+            return obj.key if obj.key is not None and ZoneInfo(obj.key) is obj else None
+        return self.form.ids.get(id(obj))
+
+    def reducer_override(self, obj: object):
+        names = self.form.fields.get(type(obj))
+        if names is None:
+            return NotImplemented
+        values = [getattr(obj, name) for name in names]
+        if type(obj) is Entry:
+            values[names.index("body")] = ""  # the body is kept in the row's body column
+        return type(obj), tuple(values)
 
 
 def salt(code: str, config_bytes: bytes) -> str:
@@ -120,6 +196,7 @@ class EntryCache:
         self.path = site_dir / CACHE_DIR / "entries.sqlite"
         self.db: sqlite3.Connection | None = None
         self.bodies: BodyFile | None = None
+        self.form: RowFormat | None = None
         try:
             self.path.parent.mkdir(exist_ok=True)
             self._open()
@@ -154,26 +231,49 @@ class EntryCache:
     def get_many(self, keys: list[str]) -> dict[str, object]:
         if self.db is None or not keys:
             return {}
-        found = {}
+        found: dict[str, object] = {}
         try:
             with collector_paused():
-                for start in range(0, len(keys), 900):
-                    chunk = keys[start:start + 900]
-                    rows = self.db.execute(f"SELECT key, value, body FROM entries WHERE key IN "
-                                           f"({','.join('?' * len(chunk))})", chunk).fetchall()
-                    for key, value, body in rows:
-                        found[key] = self._with_body(pickle.loads(value), body)
-        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+                for rows in self._rows(keys):
+                    self._take(rows, found)
+        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError,
+                KeyError, IndexError):
             self._reset()
             return {}
         return found
 
-    def _with_body(self, result, body: bytes | None):
-        """A read result (entry, errors) from its row: the entry given its body, written to the body file."""
-        entry = result[0] if isinstance(result, tuple) and result else None
-        if entry is None or body is None:
-            return spill(result, self._bodies())
-        return (entry.given_body(self._bodies().put_encoded(body)), *result[1:])
+    def _rows(self, keys: list[str]) -> Iterator[list[tuple[str, bytes, bytes | None]]]:
+        """The rows of `keys`, some hundreds at a time. When they are most of the table (a build after the first),
+        it is read through in one pass rather than looked up key by key."""
+        (count,) = self.db.execute("SELECT count(*) FROM entries").fetchone()
+        if 2 * len(keys) >= count:
+            wanted = set(keys)
+            cursor = self.db.execute("SELECT key, value, body FROM entries")
+            while rows := cursor.fetchmany(900):
+                yield [row for row in rows if row[0] in wanted]
+            return
+        for start in range(0, len(keys), 900):
+            chunk = keys[start:start + 900]
+            yield self.db.execute(f"SELECT key, value, body FROM entries WHERE key IN "
+                                  f"({','.join('?' * len(chunk))})", chunk).fetchall()
+
+    def _take(self, rows: list[tuple[str, bytes, bytes | None]], found: dict[str, object]) -> None:
+        """Read results (entry, errors) from their rows, each entry given its body, the bodies written to the body
+        file together."""
+        form = self._form()
+        results = [(key, form.result(value), body) for key, value, body in rows]
+        for _, result, body in results:
+            if not (type(result) is tuple and len(result) == 2 and isinstance(result[1], (list, tuple))
+                    and (result[0] is None and body is None or type(result[0]) is Entry and body is not None)):
+                raise pickle.UnpicklingError("not a row of this format")  # written by another version
+        bodies = iter(self._bodies().put_many_encoded([body for _, _, body in results if body is not None]))
+        for key, (entry, errors), body in results:
+            found[key] = (entry.given_body(next(bodies)), errors) if entry is not None else (None, errors)
+
+    def _form(self) -> RowFormat:
+        if self.form is None:
+            self.form = RowFormat()
+        return self.form
 
     def _bodies(self) -> BodyFile:
         """Where the bodies of the entries taken from the cache are kept (generator/bodies.py)."""
@@ -188,7 +288,7 @@ class EntryCache:
             self.db.execute("BEGIN")
             # One entry pickled at a time: an archive's entries pickled at once would weigh more than the entries.
             self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
-                                (_row(key, value) for key, value in items))
+                                (self._form().row(key, value) for key, value in items))
             self.db.execute("COMMIT")
         except (sqlite3.Error, OSError, pickle.PicklingError):
             self._disable()

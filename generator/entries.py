@@ -340,10 +340,10 @@ class Entry:
 
     def given_body(self, body: Body) -> Entry:
         """This entry, just unpickled from the entry cache (which keeps bodies apart from entries), with its body
-        as written out and its front matter's key names shared, as `spilled` makes them. Set in place: nothing
-        else holds the entry yet, and a replace() per entry would cost as much as the rest of the unpickling."""
+        as written out, as `spilled` makes it (the cache's rows share its front matter's key names already:
+        cache.RowFormat). Set in place: nothing else holds the entry yet, and a replace() per entry would cost
+        as much as the rest of the unpickling."""
         object.__setattr__(self, "body", body)
-        object.__setattr__(self, "line_of", tuple((sys.intern(name), line) for name, line in self.line_of))
         return self
 
     def line(self, name: str) -> int:

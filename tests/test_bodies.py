@@ -26,6 +26,15 @@ def test_a_body_reads_back_as_written_and_pickles_as_its_text():
     assert type(copied) is str and copied == text  # the cache holds the text, never an offset
 
 
+def test_bodies_written_together_read_back_each_as_written():
+    bodies = BodyFile()
+    texts = ["<p>first</p>", "", "<p>“third” ✊</p>\n"]
+    written = bodies.put_many_encoded([text.encode("utf-8") for text in texts])
+    after = bodies.put("<p>after them</p>")
+    assert [body.text() for body in written] == texts and after.text() == "<p>after them</p>"
+    assert bodies.put_many_encoded([]) == []
+
+
 def test_a_forked_process_reads_the_bodies_of_its_parent():
     body = BodyFile().put("<p>read in the child</p>")
     reader, writer = os.pipe()
