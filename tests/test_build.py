@@ -361,3 +361,17 @@ def test_a_skipped_heading_level_is_a_warning(write_site):
     assert ("content/articles/a.md:1: warning: a heading of level 3 follows one of level 1 (use ## for the "
             "body's first headings: the title is level 1)") in result.err
     assert run("build", "--site", str(site), "--strict").code == 1
+
+
+def test_a_build_leaves_the_garbage_collector_as_it_found_it(write_site):
+    """A build tunes and freezes the collector while it runs (generator/cache.py); `chorus serve` builds again and
+    again in one process, which must not keep a past build's objects out of reach of the collector, whether
+    that build succeeded or failed."""
+    import gc
+    before = gc.get_threshold()
+    site = write_site({"content/articles/a.md": entry("A", body="Words, and [a link](missing.md).")})
+    assert run("build", "--site", str(site)).code == 1
+    assert gc.get_threshold() == before and gc.isenabled() and gc.get_freeze_count() == 0
+    (site / "content/articles/a.md").write_text(entry("A", body="Words."))
+    assert run("build", "--site", str(site)).code == 0
+    assert gc.get_threshold() == before and gc.isenabled() and gc.get_freeze_count() == 0
