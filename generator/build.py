@@ -14,7 +14,6 @@ stage 3's stat checks: it has nothing to do, and writes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import time
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cache import (CACHE_DIR, BuildState, EntryCache, code_digest, collections_spaced, collector_paused, current_umask,
-                    digest, file_identity, load_state, salt, save_state, state_path)
+                    digest, file_identity, joined_digest, load_state, salt, save_state, state_path)
 from .config import CONFIG_FILE, load_config
 from .errors import BuildFailed, Code, ErrorList, SourceError
 from .parallel import RenderFailed, default_jobs, read_many, render_many
@@ -205,9 +204,7 @@ def _source_keys(site_dir: Path, config, config_salt: str, sources, cache, now_n
 
 
 def _entry_key(config_salt: str, source, sha: str) -> str:
-    # One hash of parts joined by NUL, which none holds (hex digests, a path, names joined by newlines).
-    return hashlib.sha256(f"{config_salt}\0{source.path}\0{chr(10).join(source.bundle_files)}\0{sha}"
-                          .encode("utf-8", "surrogateescape")).hexdigest()
+    return joined_digest(config_salt, source.path, "\n".join(source.bundle_files), sha)
 
 
 def _unreadable(source, exc: Unreadable, config) -> SourceError:

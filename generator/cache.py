@@ -61,6 +61,12 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
+def joined_digest(*parts: str) -> str:
+    """SHA-256 of parts that hold no NUL (hex digests, paths, numbers), joined by NUL: one hash of one string,
+    cheaper than `digest` where it runs once per entry or per listing page."""
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def code_digest() -> str:
     """Digest of the generator's own source: any change to the code invalidates what it made."""
     package = Path(__file__).parent

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .cache import digest, load_stored, store
+from .cache import digest, joined_digest, load_stored, store
 from .site import Listing, Site
 from .sources import file_signature
 
@@ -251,8 +251,8 @@ class Inputs:
 
 
 def _joined(title: str, *parts: str) -> str:
-    """A digest of a title and of parts that hold no NUL (paths, numbers): one hash, not one per part."""
-    return hashlib.sha256(f"{len(title)}:{title}\0{chr(0).join(parts)}".encode("utf-8")).hexdigest()
+    """A digest of a title (any text: its length first) and of parts that hold no NUL (paths, numbers)."""
+    return joined_digest(f"{len(title)}:{title}", *parts)
 
 
 class Stores:
