@@ -25,7 +25,7 @@ from .cache import (CACHE_DIR, BuildState, EntryCache, code_digest, collections_
                     digest, file_identity, joined_digest, load_state, salt, save_state, state_path)
 from .config import CONFIG_FILE, load_config
 from .errors import BuildFailed, Code, ErrorList, SourceError
-from .parallel import RenderFailed, default_jobs, read_many, render_many
+from .parallel import RenderFailed, default_jobs, read_many, render_many, scan_many
 from .outputs import OUTPUTS
 from .outputs.feeds import FeedFile
 from .render import LAYOUTS_DIR, RenderContext, theme_digest
@@ -112,16 +112,19 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
         config_salt = salt(code, config_bytes)
         keyed, read_errors = _source_keys(site_dir, config, config_salt, sources, cache, now_ns)
         inputs = ""
+        last = load_state(state_path(site_dir, out_dir)) if write and use_cache else None
         if write and use_cache:
             inputs = _inputs_digest(site_dir, out_dir, code, config_bytes, base_url, drafts, keyed, now_ns)
             if not errors and not read_errors:
-                done = _nothing_to_do(site_dir, out_dir, inputs, strict, progress)
+                done = _nothing_to_do(out_dir, last, site_dir, inputs, strict, progress)
                 if done is not None:
                     done.seconds = time.perf_counter() - started
                     return done
         entries, entry_errors, warnings, cached, final = _read_entries(site_dir, config, config_salt, keyed, cache,
                                                                        jobs, progress)
-        write_stage = _output_held(held, site_dir, out_dir, use_cache) if write else None
+        if write:
+            check_target(out_dir)
+            held.enter_context(locked(out_dir))  # for the rest of the build
         errors.extend(read_errors + entry_errors)
         read = {e.path for e in entries}
         failed = {s.path: _possible_slugs(site_dir, s) for s in sources if s.path not in read}
@@ -156,12 +159,22 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
                          pages=sum(1 for r in routes if r.path.endswith(".html")),
                          feeds=sum(1 for r in routes if isinstance(r.target, FeedFile)), context=renderer)
     progress("rendering", 0, len(routes))
-    if write_stage is not None:
-        # What every search record is made from besides its entry: the URLs' base (--base-url) included.
-        search_key = digest(code, config_bytes, repr(site.config), site.privacy.key())
-        report.files, report.bytes, report.outputs = _render_and_write(site_dir, out_dir, write_stage(), renderer, jobs,
-                                                                       use_cache, progress, search_key)
-        _record_state(site_dir, out_dir, inputs, report)
+    if write:
+        indexing = None
+        if config.search:
+            # What every search record is made from besides its entry: the URLs' base (--base-url) included.
+            search_key = digest(code, config_bytes, repr(site.config), site.privacy.key())
+            # Made before the write stage, whose thread a forked indexer must not inherit half-way.
+            indexing = search.Indexing(site, renderer.views, search_key, dict(last.search) if last else {},
+                                       timeout=config.limits.search_timeout, jobs=jobs)
+            held.callback(indexing.stop)
+        # The write stage (the last output's manifest, the spare tree) is made in a thread meanwhile.
+        write_stage = held.enter_context(writing(site_dir, out_dir, use_cache))
+        if last is not None:
+            renderer.inputs.value_site()  # what the last build's files are judged by, meanwhile
+        report.files, report.bytes, report.outputs = _render_and_write(site_dir, out_dir, write_stage(), renderer,
+                                                                       indexing, jobs, use_cache, progress)
+        _record_state(site_dir, out_dir, inputs, report, indexing)
     else:
         _render(renderer, {}, None, jobs, progress)
     report.seconds = time.perf_counter() - started
@@ -190,7 +203,7 @@ def _source_keys(site_dir: Path, config, config_salt: str, sources, cache, now_n
             raw, sha = None, recorded[1]
         else:
             try:
-                raw = read_regular(Path(path), max_bytes)
+                raw = read_regular(path, max_bytes)  # the str, as for the stat: no Path per file
             except Unreadable as exc:
                 errors.append(_unreadable(source, exc, config))
                 continue
@@ -228,10 +241,10 @@ def _inputs_digest(site_dir: Path, out_dir: Path, code: str, config_bytes: bytes
     return digest(*parts)
 
 
-def _nothing_to_do(site_dir: Path, out_dir: Path, inputs: str, strict: bool, progress) -> BuildReport | None:
-    """The last build's report when it was made from these very inputs and its output is as it left it (then
-    there is nothing to render, check or write); None when the build must run."""
-    state = load_state(state_path(site_dir, out_dir))
+def _nothing_to_do(out_dir: Path, state: BuildState | None, site_dir: Path, inputs: str, strict: bool,
+                   progress) -> BuildReport | None:
+    """The last build's report (`state`) when it was made from these very inputs and its output is as it left it
+    (then there is nothing to render, check or write); None when the build must run."""
     if state is None or state.inputs != inputs or state.umask != current_umask() or (strict and state.warnings):
         return None
     check_target(out_dir)
@@ -243,16 +256,18 @@ def _nothing_to_do(site_dir: Path, out_dir: Path, inputs: str, strict: bool, pro
                        cached=state.entries, warnings=list(state.warnings), outputs=state.outputs)
 
 
-def _record_state(site_dir: Path, out_dir: Path, inputs: str, report: BuildReport) -> None:
-    """After a build was published: what it was made from, so that a build of the same inputs has nothing to do.
-    Bound to the manifest just installed (a later build installs another); without a manifest, forgotten."""
+def _record_state(site_dir: Path, out_dir: Path, inputs: str, report: BuildReport, indexing) -> None:
+    """After a build was published: what it was made from, so that a build of the same inputs has nothing to do,
+    and the search shards it published. Bound to the manifest just installed (a later build installs another);
+    without a manifest, forgotten."""
     manifest = file_identity(Manifest(site_dir, out_dir).path)
     umask = current_umask()
     if not inputs or manifest is None or umask is None:
         save_state(state_path(site_dir, out_dir), None)
         return
     save_state(state_path(site_dir, out_dir), BuildState(inputs, manifest, umask, report.entries, report.pages,
-                                                         report.feeds, tuple(report.warnings), report.outputs))
+                                                         report.feeds, tuple(report.warnings), report.outputs,
+                                                         tuple(indexing.fingerprints().items()) if indexing else ()))
 
 
 def _read_entries(site_dir: Path, config, config_salt: str, keyed, cache, jobs: int, progress):
@@ -311,34 +326,24 @@ def _render(renderer: RenderContext, old, root, jobs: int, progress):
         raise InternalError(failed.owner, failed.original, failed.details) from None
 
 
-def _output_held(held: ExitStack, site_dir: Path, out_dir: Path, use_cache: bool):
-    """Lock the output folder for the rest of the build, and start making its write stage (writer.writing)
-    while the site is assembled; returns the function that gives the stage."""
-    check_target(out_dir)
-    held.enter_context(locked(out_dir))
-    return held.enter_context(writing(site_dir, out_dir, use_cache))
-
-
-def _render_and_write(site_dir: Path, out_dir: Path, stage: WriteStage, renderer: RenderContext, jobs: int,
-                      use_cache: bool, progress,
-                      search_key: str = ""):
+def _render_and_write(site_dir: Path, out_dir: Path, stage: WriteStage, renderer: RenderContext,
+                      indexing: search.Indexing | None, jobs: int, use_cache: bool, progress):
     """Render, index, publish: changed pages are rendered into a new tree, the search index's changed shards
-    are made from the entries' text, and the write stage swaps the tree in once the privacy gate passed it;
-    returns the files and bytes written and the files of the output. `search_key` digests what every search
-    record is made from besides its entry (see generator/search.py).
+    are made from the entries' text (`indexing`, started before the write stage: see generator/search.py),
+    and the write stage swaps the tree in once the privacy gate passed it; returns the files and bytes written
+    and the files of the output.
 
     Every step that can fail (rendering, writing, the search index, the manifest, the gate) runs before
     the swap: a build that fails leaves the output folder as it was. When no file's bytes changed and no
     file came or went, the output folder is left exactly as it is: a build with no change writes nothing.
     """
-    config = renderer.site.config
-    index = search.INDEX_DIR if config.search else None
-    gate = _PrivacyGate(site_dir, out_dir, renderer.site, use_cache)
-    # Started first: after an edit, the changed shard is indexed while the pages render.
-    indexing = search.Indexing(renderer.site, renderer.views, search_key, stage,
-                               timeout=config.limits.search_timeout, jobs=jobs) if index else None
+    index = search.INDEX_DIR if indexing is not None else None
+    gate = _PrivacyGate(site_dir, out_dir, renderer.site, use_cache, jobs)
     try:
+        if indexing is not None:
+            indexing.confirm(stage)
         outcomes = _render(renderer, stage.old, stage.root, jobs, progress)
+        renderer.views.forget_cards()  # held through the index and the publish otherwise: 50,000 at 50k
         if not stage.changed(outcomes, derived=index) and (indexing is None or not indexing.stale):
             # Nothing changed, not even what a search record is made from (new code may change a record
             # and no page): the search index stays as it is, and so does the output folder.
@@ -361,6 +366,10 @@ def _config_warnings(config) -> list[SourceError]:
     return []
 
 
+_FORK_SCAN = 1000
+"""Files to scan from which the gate's byte scan is spread over the build's processes."""
+
+
 @dataclass
 class _PrivacyGate:
     """The last step before the swap: no path or byte about to be published holds a private handle.
@@ -375,6 +384,8 @@ class _PrivacyGate:
     out_dir: Path
     site: Site
     use_cache: bool
+    jobs: int = 1
+    """Processes the byte scan runs on (parallel.scan_many); with 1, it runs here and nothing is forked."""
     key_file: Path | None = None
     """Where the people's digest is recorded once the scanned files are published (None: nowhere)."""
     recorded: bool = False
@@ -390,10 +401,13 @@ class _PrivacyGate:
             scanned_before = self.use_cache and key_file.read_text(encoding="ascii") == digest(privacy.key())
         except OSError:
             scanned_before = False
+        # Forked for a cold build's tens of thousands of files; an edit's few are scanned here, sooner.
+        many = len(paths if not scanned_before else written) >= _FORK_SCAN
+        scan_files = (lambda root, rels: scan_many(privacy, root, rels, self.jobs)) if self.jobs > 1 and many else None
         if scanned_before:
-            errors = privacy.gate(root, sorted(written), written, self.site.entries)
+            errors = privacy.gate(root, sorted(written), written, self.site.entries, scan_files)
         else:
-            errors = privacy.gate(root, paths, set(paths), self.site.entries)
+            errors = privacy.gate(root, paths, set(paths), self.site.entries, scan_files)
         if errors:
             raise BuildFailed(sorted(errors))
         self.key_file = key_file if self.use_cache else None

@@ -408,6 +408,8 @@ class BuildState:
     warnings: tuple[SourceError, ...]
     outputs: int = 0
     """The files of the output folder."""
+    search: tuple[tuple[str, str], ...] = ()
+    """Each search shard published, with its fingerprint: the next build's guess of what to index first."""
 
 
 def state_path(site_dir: Path, out_dir: Path) -> Path:

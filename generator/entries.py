@@ -319,6 +319,10 @@ class Entry:
     checks those that lead within the site."""
     anchors: tuple[str, ...] = ()
     """The ids of the body's elements (its headings', its footnotes'), sorted: what '#fragment' may name."""
+    shape: str = ""
+    """What a file made from the whole archive's shape reads of the entry (the sitemap, the timeline; see
+    inputs.py): its path, kind, dates, whether it is a draft or withdrawn, and its terms; not its text. Made
+    once, when the entry is read (and kept in the cache), not at every build."""
 
     @property
     def path(self) -> str:
@@ -401,8 +405,16 @@ def read_entry(source: SourceFile, raw: bytes, config: SiteConfig,
                   words=len(re.findall(r"\w+", body)) - len(embeds), embeds=embeds,
                   line_of=tuple(sorted(node.key_lines.items())) if node else (),
                   warnings=tuple(_warnings(source, meta, summary, body_html)
-                                 + samples.left_in(source.path, meta, parts.body, parts.body_line, node)))
+                                 + samples.left_in(source.path, meta, parts.body, parts.body_line, node)),
+                  shape=_shape(source, meta))
     return entry, []
+
+
+def _shape(source: SourceFile, meta: FrontMatter) -> str:
+    tags = " ".join(f"{t.key}={len(t.display)}:{t.display}" for t in meta.tags)  # as written: any text
+    return (f"{source.path} {source.kind} {meta.date.at.isoformat()} "
+            f"{meta.updated.at.isoformat() if meta.updated else '-'} {meta.draft} {meta.withdrawn is not None} "
+            f"{','.join(meta.regions)} {','.join(meta.sectors)} {tags}")
 
 
 def _warnings(source: SourceFile, meta: FrontMatter, summary: str, body_html: str) -> list[SourceError]:

@@ -133,6 +133,16 @@ class Inputs:
         self._seen |= fresh
         return [bool(pairs) and self._changed.isdisjoint(pairs) for pairs in recorded]
 
+    def value_site(self) -> None:
+        """Value now the keys made from the whole site (every entry's, every listing page's, the archive's
+        shape), which an edit's build judges its files by: done while the write stage loads the last manifest
+        in a thread, which mostly waits on the disk."""
+        self._entry("")
+        for path in self._all_listings():
+            self._listing(path, "1")
+        for kind in (("dates",), ("entries",), ("home",), ("archive",)):
+            self.value(kind)
+
     def fingerprint(self, path: str, pairs) -> str:
         return digest(path, *(f"{'/'.join(key)}\0{value}" for key, value in sorted(pairs)))
 
@@ -232,16 +242,10 @@ class Inputs:
 
     def _dates(self) -> str:
         """What a file made from the whole archive's shape reads of each entry (the sitemap, the timeline):
-        its URL, kind, dates, whether it is a draft or withdrawn, and its terms; not its text."""
+        its URL and its shape (Entry.shape: kind, dates, draft or withdrawn, terms; not its text)."""
         urls = self.site.urls
-        lines = []
-        for entry in self.site.entries:
-            meta, path = entry.meta, entry.source.path
-            tags = " ".join(f"{t.key}={len(t.display)}:{t.display}" for t in meta.tags)  # as written: any text
-            lines.append(f"{path} {urls.get(path, '')} {entry.kind} {meta.date.at.isoformat()} "
-                         f"{meta.updated.at.isoformat() if meta.updated else '-'} {meta.draft} "
-                         f"{meta.withdrawn is not None} {','.join(meta.regions)} {','.join(meta.sectors)} {tags}")
-        return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+        return hashlib.sha256("\n".join(f"{entry.shape} {urls.get(entry.source.path, '')}"
+                                         for entry in self.site.entries).encode("utf-8")).hexdigest()
 
     def _file(self, path: str) -> str:
         return file_signature(self.site_dir / path, self._now_ns)

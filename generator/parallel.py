@@ -15,8 +15,10 @@ import multiprocessing
 import os
 import pickle
 import queue
+import re
 import shutil
 import tempfile
+import threading
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -34,6 +36,25 @@ from .writer import Outcome, Record, write_file
 
 def default_jobs() -> int:
     return os.cpu_count() or 1
+
+
+WORKER_MIB = 256
+"""A forked worker whose own memory grows past this (MiB) ends after its task, and another is forked in its
+place: each task touches more of the heap it inherited (writing an object's reference count copies its page),
+so one worker through a large archive's whole render would end up holding a second copy of it (at 50,000
+entries, 600 MiB more at the build's peak). A new worker shares the parent's pages again."""
+_PRIVATE = re.compile(rb"^Private_(?:Clean|Dirty):\s+(\d+) kB", re.M)
+_RETIRED = ("retired",)
+"""What a worker that ended for its memory sends: the parent forks another if tasks remain."""
+
+
+def _private_mib() -> float:
+    """This process's own memory (pages no other process shares), in MiB; 0 where the system does not say."""
+    try:
+        with open("/proc/self/smaps_rollup", "rb") as rollup:
+            return sum(int(found) for found in _PRIVATE.findall(rollup.read())) / 1024
+    except OSError:
+        return 0.0
 
 
 def _fork_map(jobs: int, state, work, tasks: list, keep=None) -> list:
@@ -57,11 +78,16 @@ def _fork_map(jobs: int, state, work, tasks: list, keep=None) -> list:
     done = context.Queue()
     taken = context.Value("q", 0)
     """How many tasks were taken: the index of the next one."""
-    workers = [context.Process(target=_worker, args=(state, work, tasks, taken, done), daemon=True)
-               for _ in range(min(jobs, len(tasks)) - 1)]
-    with signals_held():
-        for worker in workers:
+    workers: list = []
+
+    def start_worker() -> None:
+        worker = context.Process(target=_worker, args=(state, work, tasks, taken, done), daemon=True)
+        with signals_held():
             worker.start()
+        workers.append(worker)
+
+    for _ in range(min(jobs, len(tasks)) - 1):
+        start_worker()
     results: list = [None] * len(tasks)
 
     def take(index: int, result) -> None:
@@ -76,6 +102,10 @@ def _fork_map(jobs: int, state, work, tasks: list, keep=None) -> list:
             if came is None:
                 index = _next_task(taken, len(tasks))
                 came = (index, work(state, tasks[index])) if index is not None else _next_result(done, workers)
+            if came == _RETIRED:
+                if _tasks_left(taken, len(tasks)):
+                    start_worker()
+                continue
             take(*came)
             pending -= 1
     finally:
@@ -84,6 +114,11 @@ def _fork_map(jobs: int, state, work, tasks: list, keep=None) -> list:
                 worker.terminate()
             worker.join()
     return results
+
+
+def _tasks_left(taken, count: int) -> bool:
+    with taken.get_lock():
+        return taken.value < count
 
 
 def _next_task(taken, count: int) -> int | None:
@@ -138,6 +173,9 @@ def _worker(state, work, tasks: list, taken, done) -> None:
         except BaseException as exc:  # never a traceback from a worker: the parent reports it
             result = _Raised(exc)
         done.put((index, result))
+        if _private_mib() > WORKER_MIB:
+            done.put(_RETIRED)
+            return
 
 
 # ---- stage 3: reading entries ----------------------------------------------
@@ -178,6 +216,29 @@ def read_many(items: list, config, jobs: int) -> list:
 
     with _frozen_heap():
         return [result for chunk in _fork_map(jobs, state, _read_chunk, chunks, spill_chunk) for result in chunk]
+
+
+# ---- the publish gate: scanning the new tree's bytes ---------------------------
+
+SCAN_CHUNK = 400
+"""Files per task, at most: small enough that the last tasks of the processes end close together."""
+
+
+def _scan_chunk(state, rels: list[str]) -> list[tuple[str, str | None]]:
+    privacy, root = state
+    return [(rel, privacy.scan_file(root / rel)) for rel in rels]
+
+
+def scan_many(privacy, root: Path, rels: list[str], jobs: int) -> list[tuple[str, str | None]]:
+    """(rel, privacy.scan_file(root / rel)) for each of `rels`, in their order, over `jobs` processes: the byte
+    scan of the publish gate (privacy.Privacy.gate, which stays the one place that decides what a hit is).
+    Forked only while no other thread runs (a worker would have none of them, nor the locks they held):
+    at the gate, the write stage's thread and the indexer's have ended."""
+    jobs = jobs if threading.active_count() == 1 else 1
+    size = min(SCAN_CHUNK, max(16, len(rels) // (max(jobs, 1) * 32)))
+    chunks = [rels[i:i + size] for i in range(0, len(rels), size)]
+    with _frozen_heap():
+        return [pair for chunk in _fork_map(jobs, (privacy, root), _scan_chunk, chunks) for pair in chunk]
 
 
 # ---- stage 5: rendering and writing pages ------------------------------------

@@ -28,7 +28,8 @@ import html.entities
 import re
 import zlib
 from dataclasses import dataclass
-from typing import Iterator
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 from ahocorasick_rs import BytesAhoCorasick, Implementation
 from markupsafe import escape
@@ -48,6 +49,8 @@ MAX_DECOMPRESSED = 256 * 1024 * 1024
 _MENTION_RE = re.compile(
     r"(?<![\w@/])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)")
 """An @mention: @user, @user.name or @user@host, not preceded by a word character, '@' or '/'."""
+ScanFiles = Callable[[Path, list[str]], Iterable[tuple[str, str | None]]]
+"""(root, paths) -> (path, the private handle in the bytes of the file at root / path, or None) for each path."""
 _TAG = re.compile(rb"<[^>]*>")
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -255,22 +258,36 @@ class Privacy:
 
     # ---- the publish gate ----
 
-    def gate(self, root, paths: list[str], scan_bytes: set[str], entries) -> list[SourceError]:
+    def scan_file(self, path) -> str | None:
+        """The private handle in the bytes of the file at `path` (see `scan`)."""
+        with open(path, "rb") as file:
+            return self.scan(file.read())
+
+    def gate(self, root, paths: list[str], scan_bytes: set[str], entries,
+             scan_files: ScanFiles | None = None) -> list[SourceError]:
         """Scan every output path, and the bytes of the files in `scan_bytes`, of the tree at `root`.
 
+        `scan_files(root, rels)` gives (rel, `scan_file(root / rel)`) for each of `rels`, in their order: one
+        file after the other when not given, or spread over processes (parallel.scan_many); what is found, and
+        so what is reported, is the same either way.
         A hit is reported once per private handle, at each entry field that holds it as
         written, or at the output file when no entry does (a template or site.yaml).
         """
         if self._automaton is None:
             return []
+        rels = sorted(paths)
+        found = {rel: self.find(rel) for rel in rels}
+        unscanned = [rel for rel in rels if found[rel] is None and rel in scan_bytes]
+        scanned = scan_files(root, unscanned) if scan_files is not None else (
+            (rel, self.scan_file(root / rel)) for rel in unscanned)
+        for (rel, handle), expected in zip(scanned, unscanned, strict=True):
+            if rel != expected:
+                raise RuntimeError(f"the gate scanned {rel} where it expected {expected}")
+            found[rel] = handle
         found_in: dict[str, list[str]] = {}
-        for rel in sorted(paths):
-            handle = self.find(rel)
-            if handle is None and rel in scan_bytes:
-                with open(root / rel, "rb") as handle_file:
-                    handle = self.scan(handle_file.read())
-            if handle is not None:
-                found_in.setdefault(handle, []).append(rel)
+        for rel in rels:
+            if found[rel] is not None:
+                found_in.setdefault(found[rel], []).append(rel)
         errors = []
         for handle, files in found_in.items():
             where = f"/{files[0]}" + (f" and {len(files) - 1} other files" if len(files) > 1 else "")

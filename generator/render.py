@@ -160,18 +160,21 @@ class RenderContext:
         it records, as any view does. For parts of a file made from every entry (the open data's rows): an
         edit computes its entry's part again, not every entry's."""
         store = self._stores.open(name)
-        values = []
-        for item_key, item in items:
-            found = store.get(item_key)
-            if found is not None and self.inputs.still(found[0]):
-                self.recorder.replay(key for key, _ in found[0])
-                values.append(found[1])
+        found = [store.get(item_key) for item_key, _ in items]
+        # All judged at once, and what the kept parts read replayed at once: 10,000 parts at 10,000 entries.
+        unchanged = self.inputs.still_each([hit[0] if hit is not None else () for hit in found])
+        values, kept = [], []
+        for (item_key, item), hit, still in zip(items, found, unchanged):
+            if still:
+                kept.append(hit[0])
+                values.append(hit[1])
                 continue
             with self.recorder.recording() as keys:
                 value = compute(item)
             keys.add(SHELL)
             store.put(item_key, (self.inputs.pairs(keys), value))
             values.append(value)
+        self.recorder.replay({key for key, _ in set().union(*kept)})
         self._stores.close(name, {item_key for item_key, _ in items})
         return values
 

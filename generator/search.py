@@ -66,6 +66,8 @@ class IndexStage(Protocol):
 
     def kept(self, folder: str) -> list: ...
 
+    def intact(self, folder: str) -> bool: ...
+
     def link_unchanged(self, outcomes: list) -> None: ...
 
     def add_files(self, files: dict[str, bytes], fingerprint: str) -> list: ...
@@ -179,30 +181,54 @@ def _plain(body_html: str) -> str:
 
 
 class Indexing:
-    """The search index brought up to date in the new tree, in two steps around the render.
+    """The search index brought up to date in the new tree, in three steps around the render.
 
-    Made before the render: it finds the shards whose fingerprint changed, and when they are few (at most
-    one per job, as after an edit), a forked process indexes them while the pages render. `finish`, after
-    the render, keeps the unchanged shards as the last output left them and adds the new ones' files (indexing
-    them then if the background did not). Whatever happens, `stop` ends the background process.
+    Made as soon as the site is assembled, before the write stage is: the shards whose fingerprint differs
+    from the one the last published build recorded (`published`) are guessed stale, and when they are few (at
+    most one per job, as after an edit), a forked process starts indexing them at once, while the write stage
+    is made and the pages render. `confirm`, once the write stage is ready, judges the shards by the last
+    output's files (what the manifest holds, checked against the disk) and starts again if the guess was
+    wrong. `finish`, after the render, keeps the unchanged shards as the last output left them and adds the
+    new ones' files (indexing them then if no background process did). Whatever happens, `stop` ends the
+    background process.
     """
 
-    def __init__(self, site: Site, views: Views, key: str, stage: IndexStage, *, timeout: float, jobs: int = 1):
+    def __init__(self, site: Site, views: Views, key: str, published: dict[str, str], *, timeout: float,
+                 jobs: int = 1):
         self.views, self.timeout, self.jobs = views, timeout, jobs
+        self.shards = shards(site, key)
         self.kept: list = []
-        """The unchanged shards' files, as the last output holds them."""
-        self.stale: list[Shard] = []
-        for shard in shards(site, key):
-            kept = stage.kept(f"{INDEX_DIR}/{shard.name}")
-            if kept and all(outcome.fingerprint == shard.fingerprint for outcome in kept):
-                self.kept += kept
-            else:
-                self.stale.append(shard)
+        """The unchanged shards' files, as the last output holds them (once confirmed)."""
+        self.stale: list[Shard] = [shard for shard in self.shards if published.get(shard.name) != shard.fingerprint]
+        """The shards to index: guessed from `published`, then confirmed by the last output's files."""
         self.background = None
-        if 0 < len(self.stale) <= jobs:
+        self._start()
+
+    def _start(self) -> None:
+        if 0 < len(self.stale) <= self.jobs:
             # The child inherits the site and copies only what its shards' records touch: few shards, so
             # bounded; an archive indexed whole (a cold build) is indexed after the render instead.
-            self.background = _Background(views, self.stale, timeout, jobs)
+            self.background = _Background(self.views, self.stale, self.timeout, self.jobs)
+
+    def confirm(self, stage: IndexStage) -> None:
+        """Judge each shard by the last output's files; a guess that was wrong is indexed again from the start.
+        Called once the write stage is made (nothing may fork while it is being made)."""
+        stale = []
+        for shard in self.shards:
+            folder = f"{INDEX_DIR}/{shard.name}"
+            kept = stage.kept(folder)
+            if kept and all(outcome.fingerprint == shard.fingerprint for outcome in kept) and stage.intact(folder):
+                self.kept += kept
+            else:
+                stale.append(shard)
+        if [shard.name for shard in stale] != [shard.name for shard in self.stale]:
+            self.stop()
+            self.background, self.stale = None, stale
+            self._start()
+
+    def fingerprints(self) -> dict[str, str]:
+        """Each shard's fingerprint, for the next build's guess once this index is published."""
+        return {shard.name: shard.fingerprint for shard in self.shards}
 
     def finish(self, stage: IndexStage) -> list:
         """The index's outcomes, sorted by path."""

@@ -268,7 +268,7 @@ class Unreadable(Exception):
         """For a file over the size limit, its size in bytes; 0 otherwise."""
 
 
-def read_regular(path: Path, most_bytes: int | None = None) -> bytes:
+def read_regular(path: Path | str, most_bytes: int | None = None) -> bytes:
     """The bytes of a regular file, at most `most_bytes` of them; Unreadable for anything else.
 
     Checked on the open file, not the name: a file swapped for a named pipe after

@@ -196,6 +196,11 @@ class Views(ListViews):
             self.record("entry", entry.path)  # what _card_fields records
         return found
 
+    def forget_cards(self) -> None:
+        """Let go of the cards made so far (one per entry once every listing is rendered): the rest of a build
+        needs none, and a card asked for again is made again."""
+        self._cards = {}
+
     def _card_fields(self, entry: Entry) -> dict:
         """The fields of a card, which an entry's page view shares."""
         self.record("entry", entry.path)

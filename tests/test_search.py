@@ -118,6 +118,70 @@ def test_an_edit_reindexes_only_the_shard_of_the_entry_and_equals_a_clean_build(
     assert tree(site_dir / "output") == tree(tmp_path / "clean")
 
 
+def _started(monkeypatch) -> list[list[str]]:
+    """The shards each background indexing process of the builds that follow was started with."""
+    started: list[list[str]] = []
+    real = search._Background.__init__
+
+    def recorded(self, views, stale, *args, **kwargs):
+        started.append([shard.name for shard in stale])
+        real(self, views, stale, *args, **kwargs)
+    monkeypatch.setattr(search._Background, "__init__", recorded)
+    return started
+
+
+def test_the_edited_shard_is_indexed_from_the_guess_before_the_write_stage_is_made(tmp_path, monkeypatch):
+    monkeypatch.setattr(search, "SHARD_SIZE", 4)
+    site_dir = archive(tmp_path / "site")
+    build(site_dir, jobs=2)
+    started = _started(monkeypatch)
+    confirmed = []
+    real_confirm = search.Indexing.confirm
+    monkeypatch.setattr(search.Indexing, "confirm",
+                        lambda self, stage: (confirmed.append(len(started)), real_confirm(self, stage))[1])
+    (site_dir / "content/articles/a03.md").write_text(entry("Article 3", "2017-10-04", body="Rewritten.",
+                                                            regions=["us"], sectors=["sports"]))
+    build(site_dir, jobs=2)
+    site, _ = assembled(site_dir)
+    [shard] = [s.name for s in search.shards(site, "") if any(e.path.endswith("a03.md") for e in s.entries)]
+    assert started == [[shard]] and confirmed == [1], "the edited shard was not indexed from the guess, once"
+
+
+@pytest.mark.parametrize("wrong", ["a shard's files changed on disk", "the recorded fingerprints"])
+def test_a_wrong_guess_of_the_stale_shards_is_corrected_and_equals_a_clean_build(tmp_path, monkeypatch, wrong):
+    """The guess (the shards the last build recorded) is judged by the last output's files: when they disagree
+    (a shard's files were changed by hand, a state from elsewhere), the shards the files say are stale are
+    indexed, and the output is a clean build's."""
+    from generator.cache import load_state, save_state, state_path
+    from dataclasses import replace as replaced
+    monkeypatch.setattr(search, "SHARD_SIZE", 4)
+    site_dir = archive(tmp_path / "site")
+    build(site_dir, jobs=2)
+    site, _ = assembled(site_dir)
+    shard_of = {e.path: s.name for s in search.shards(site, "") for e in s.entries}
+    edited = "content/articles/a03.md"
+    other = next(path for path, name in sorted(shard_of.items()) if name != shard_of[edited])
+    if wrong == "the recorded fingerprints":
+        path = state_path(site_dir, site_dir / "output")
+        state = load_state(path)
+        save_state(path, replaced(state, search=tuple((name, "stale") for name, _ in state.search)))
+    else:
+        for found in (site_dir / "output/pagefind" / shard_of[other]).rglob("*.pf_fragment"):
+            found.unlink()
+            found.write_bytes(b"changed by hand")
+            break
+    started = _started(monkeypatch)
+    (site_dir / edited).write_text(entry("Article 3", "2017-10-04", body="Rewritten: newword.", regions=["us"],
+                                         sectors=["sports"]))
+    build(site_dir, jobs=2)
+    build(site_dir, tmp_path / "clean", use_cache=False)
+    assert tree(site_dir / "output") == tree(tmp_path / "clean")
+    assert sorted([shard_of[edited], shard_of[other]]) in [sorted(names) for names in started] or \
+        wrong == "the recorded fingerprints" and started == [[shard_of[edited]]]
+    build(site_dir, tmp_path / "clean", use_cache=False)
+    assert tree(site_dir / "output") == tree(tmp_path / "clean")
+
+
 def test_only_the_first_shard_carries_pagefinds_scripts_and_language_modules(tmp_path, monkeypatch):
     monkeypatch.setattr(search, "SHARD_SIZE", 4)
     site_dir = archive(tmp_path / "site")
@@ -169,12 +233,12 @@ def test_new_code_that_changes_records_and_no_page_reindexes_once(tmp_path, monk
     fragments = [gzip.decompress(p.read_bytes()) for p in (site_dir / "output/pagefind").rglob("*.pf_fragment")]
     assert fragments and all(b"upgradeword" in data for data in fragments)
     stale = []
-    real_init = search.Indexing.__init__
+    real_confirm = search.Indexing.confirm
 
     def counted(self, *args, **kwargs):
-        real_init(self, *args, **kwargs)
+        real_confirm(self, *args, **kwargs)
         stale.append(len(self.stale))
-    monkeypatch.setattr(search.Indexing, "__init__", counted)
+    monkeypatch.setattr(search.Indexing, "confirm", counted)
     (site_dir / "content/articles/a01.md").write_text(entry("Article 1", "2017-10-02", body="Edited.",
                                                             regions=["us"], sectors=["sports"]))
     build(site_dir)

@@ -64,6 +64,8 @@ class WriteStage:
         """The last output's files that are still as it left them."""
         self._under: dict[tuple[str, int], dict[str, list[str]]] = {}
         """The last output's files grouped by their folder at a depth, per top folder (see kept)."""
+        self._lost: list[str] | None = None
+        """The files the last output's manifest lists that are no longer as it left them (see intact)."""
         if self.manifest is not None:
             self.tree.keep_spare_in(self.manifest.spare)
             self.tree.recycle(self.old)
@@ -91,6 +93,14 @@ class WriteStage:
             record = self.old[path]
             kept.append(Outcome(path, record.fingerprint, record.sha, False, 0, record.inputs))
         return kept
+
+    def intact(self, folder: str) -> bool:
+        """Whether every file the last output listed under `folder` is still as it left it (one edited or
+        removed by hand is not among the kept: the folder must then be made again)."""
+        if self._lost is None:
+            self._lost = sorted(self.manifest.listed() - self.old.keys()) if self.manifest is not None else []
+        prefix = folder + "/"
+        return not any(path.startswith(prefix) for path in self._lost)
 
     def _files_under(self, folder: str) -> list[str]:
         # Asked once per search shard: the files under the top folder are grouped by their folders at that

@@ -137,6 +137,10 @@ class Manifest:
         self._base_size = len(stored["stats"]) + len(stored["rest"])
         return valid
 
+    def listed(self) -> set[str]:
+        """The files the loaded manifest lists, those changed on disk since among them (see load)."""
+        return self._paths
+
     def prepare(self, changed: dict[str, Record], paths: set[str], old: dict[str, Record]) -> None:
         """Write the new manifest beside the old one, before the output is swapped: it lists the files of
         `paths`, each with its record in `changed`, or else its loaded record in `old` (unchanged)."""

@@ -1,0 +1,44 @@
+"""Forked workers that grow past their memory budget end, and others take their place: nothing built changes."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from conftest import entry, run, tree
+from generator import parallel
+
+
+def _pid_of_task(state, task: int) -> tuple[int, int]:
+    time.sleep(0.02)  # long enough for the workers to take their share
+    return task * state, os.getpid()
+
+
+def test_workers_past_their_budget_are_replaced_and_every_result_comes_back_in_order(monkeypatch):
+    monkeypatch.setattr(parallel, "WORKER_MIB", -1)  # every worker ends after its first task
+    results = parallel._fork_map(2, 3, _pid_of_task, list(range(40)))
+    assert [value for value, _ in results] == [3 * task for task in range(40)]
+    workers = {pid for _, pid in results} - {os.getpid()}
+    assert len(workers) > 1, "no worker was forked in the place of one that ended"
+
+
+def test_a_site_built_by_workers_that_keep_ending_is_the_same_site(tmp_path, monkeypatch):
+    """Read and render with a worker replaced after every task (feed items stored by many processes
+    included), then an edit: the same bytes as a build by long-lived workers, and as a clean build."""
+    from test_output import four_languages
+
+    site = four_languages(tmp_path / "site", search=False)
+    assert run("build", "--site", str(site), "--jobs", "2", "--out", str(tmp_path / "steady")).code == 0
+    with monkeypatch.context() as patched:
+        patched.setattr(parallel, "WORKER_MIB", -1)
+        assert run("build", "--site", str(site), "--jobs", "2").code == 0
+        assert tree(site / "output") == tree(tmp_path / "steady")
+        (site / "content/articles/mixed.md").write_text(entry("Mixed", "2017-10-17", body="Edited."))
+        assert run("build", "--site", str(site), "--jobs", "2").code == 0
+    assert run("build", "--site", str(site), "--jobs", "2", "--out", str(tmp_path / "clean")).code == 0
+    assert tree(site / "output") == tree(tmp_path / "clean")
+
+
+def test_a_process_knows_its_own_memory():
+    own = parallel._private_mib()
+    assert own > 1 or not os.path.exists("/proc/self/smaps_rollup")
