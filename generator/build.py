@@ -25,13 +25,14 @@ from .cache import (CACHE_DIR, BuildState, EntryCache, code_digest, collections_
                     digest, file_identity, joined_digest, load_state, salt, save_state, state_path)
 from .config import CONFIG_FILE, load_config
 from .errors import BuildFailed, Code, ErrorList, SourceError
-from .parallel import RenderFailed, default_jobs, read_many, render_many, scan_many
+from .parallel import RenderFailed, default_jobs, read_many, release_free_memory, render_many, scan_many
 from .outputs import OUTPUTS
 from .outputs.feeds import FeedFile
 from .render import LAYOUTS_DIR, RenderContext, theme_digest
 from .routes import collisions
 from . import search
 from .site import Site, assemble, broken_site_links
+from .views import Views
 from .sources import Unreadable, content_digest, discover, file_signature, read_regular, signature
 from .urls import slugify
 from .writer import Manifest, WriteStage, check_target, locked, output_intact, writing
@@ -145,6 +146,15 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
         # What the state records: the keys of the bytes read (a file known by its stat may have changed since).
         inputs = _inputs_digest(site_dir, out_dir, code, config_bytes, base_url, drafts, final, now_ns)
     errors.extend(site_errors)
+    indexing = None
+    if write and config.search and not errors:
+        # Started before the routes are listed, and before the write stage's thread (which a forked indexer must
+        # not inherit half-way): after an edit, this indexing is what the build waits for last.
+        # What every search record is made from besides its entry: the URLs' base (--base-url) included.
+        search_key = digest(code, config_bytes, repr(site.config), site.privacy.key())
+        indexing = search.Indexing(site, Views(site), search_key, dict(last.search) if last else {},
+                                   timeout=config.limits.search_timeout, jobs=jobs)
+        held.callback(indexing.stop)
     routes = [route for output in OUTPUTS for route in output.routes(site)]
     errors.extend(collisions(routes))
     errors.extend(broken_site_links(site, {route.path for route in routes}))
@@ -160,14 +170,6 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
                          feeds=sum(1 for r in routes if isinstance(r.target, FeedFile)), context=renderer)
     progress("rendering", 0, len(routes))
     if write:
-        indexing = None
-        if config.search:
-            # What every search record is made from besides its entry: the URLs' base (--base-url) included.
-            search_key = digest(code, config_bytes, repr(site.config), site.privacy.key())
-            # Made before the write stage, whose thread a forked indexer must not inherit half-way.
-            indexing = search.Indexing(site, renderer.views, search_key, dict(last.search) if last else {},
-                                       timeout=config.limits.search_timeout, jobs=jobs)
-            held.callback(indexing.stop)
         # The write stage (the last output's manifest, the spare tree) is made in a thread meanwhile.
         write_stage = held.enter_context(writing(site_dir, out_dir, use_cache))
         if last is not None:
@@ -343,7 +345,8 @@ def _render_and_write(site_dir: Path, out_dir: Path, stage: WriteStage, renderer
         if indexing is not None:
             indexing.confirm(stage)
         outcomes = _render(renderer, stage.old, stage.root, jobs, progress)
-        renderer.views.forget_cards()  # held through the index and the publish otherwise: 50,000 at 50k
+        renderer.forget()  # held through the index and the publish otherwise
+        release_free_memory()  # and what the render let go of, before Pagefind's processes start
         if not stage.changed(outcomes, derived=index) and (indexing is None or not indexing.stale):
             # Nothing changed, not even what a search record is made from (new code may change a record
             # and no page): the search index stays as it is, and so does the output folder.

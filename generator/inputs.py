@@ -284,6 +284,11 @@ class Stores:
             self._save(name, self._open[name])
             self._dirty.discard(name)
 
+    def forget(self) -> None:
+        """Let go of the parts read or made so far, once saved (a store kept in memory only is kept)."""
+        if self.folder is not None and not self._dirty:
+            self._open = {}
+
     def _path(self, name: str) -> Path | None:
         return self.folder / f"parts-{name}.pickle" if self.folder is not None else None
 

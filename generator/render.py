@@ -132,6 +132,14 @@ class RenderContext:
         other._memo = {}
         return other
 
+    def forget(self) -> None:
+        """Let go of what the render computed for its files (the memo, the views' cards, the stores' parts once
+        saved): at 50,000 entries some hundreds of MiB the rest of the build (the index, the publish) never reads.
+        What is asked for again is computed again."""
+        self._memo = {}
+        self.views.forget_cards()
+        self._stores.forget()
+
     def record(self, *key: str) -> None:
         """For outputs that read the site directly rather than through the views."""
         self.recorder.record(*key)

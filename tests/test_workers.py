@@ -16,6 +16,7 @@ def _pid_of_task(state, task: int) -> tuple[int, int]:
 
 def test_workers_past_their_budget_are_replaced_and_every_result_comes_back_in_order(monkeypatch):
     monkeypatch.setattr(parallel, "WORKER_MIB", -1)  # every worker ends after its first task
+    monkeypatch.setattr(parallel, "MEMORY_CHECK_SECONDS", 0)
     results = parallel._fork_map(2, 3, _pid_of_task, list(range(40)))
     assert [value for value, _ in results] == [3 * task for task in range(40)]
     workers = {pid for _, pid in results} - {os.getpid()}
@@ -31,6 +32,7 @@ def test_a_site_built_by_workers_that_keep_ending_is_the_same_site(tmp_path, mon
     assert run("build", "--site", str(site), "--jobs", "2", "--out", str(tmp_path / "steady")).code == 0
     with monkeypatch.context() as patched:
         patched.setattr(parallel, "WORKER_MIB", -1)
+        patched.setattr(parallel, "MEMORY_CHECK_SECONDS", 0)
         assert run("build", "--site", str(site), "--jobs", "2").code == 0
         assert tree(site / "output") == tree(tmp_path / "steady")
         (site / "content/articles/mixed.md").write_text(entry("Mixed", "2017-10-17", body="Edited."))
