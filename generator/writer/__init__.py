@@ -178,8 +178,8 @@ class WriteStage:
 @contextmanager
 def writing(site_dir: Path, out_dir: Path, use_cache: bool) -> Iterator[Callable[[], WriteStage]]:
     """The write stage of a build into `out_dir` (held under `locked`), made in a thread while the build goes on:
-    loading the last output's manifest and bringing the spare tree back are mostly waiting on the disk, which the
-    build's assembly need not wait for. Yields a function that returns the stage once it is made (nothing may
+    loading the last output's manifest and bringing the spare tree back wait much on the disk, while the build
+    values what the last output's files will be judged by. Yields a function that returns the stage once it is made (nothing may
     fork before it returned: a forked child would not have the thread). A failure to write, here or in a render
     worker, is raised as BuildFailed naming the file in the output folder."""
     made: dict = {}
