@@ -117,7 +117,7 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
         if write and use_cache:
             inputs = _inputs_digest(site_dir, out_dir, code, config_bytes, base_url, drafts, keyed, now_ns)
             if not errors and not read_errors:
-                done = _nothing_to_do(out_dir, last, site_dir, inputs, strict, progress)
+                done = _nothing_to_do(site_dir, out_dir, last, inputs, strict, progress)
                 if done is not None:
                     done.seconds = time.perf_counter() - started
                     return done
@@ -149,8 +149,8 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
     indexing = None
     if write and config.search and not errors:
         # Started before the routes are listed, and before the write stage's thread (which a forked indexer must
-        # not inherit half-way): after an edit, this indexing is what the build waits for last.
-        # What every search record is made from besides its entry: the URLs' base (--base-url) included.
+        # not inherit half-way): after an edit, this indexing is what the build waits for last. The key is what
+        # every search record is made from besides its entry: the URLs' base (--base-url) included.
         search_key = digest(code, config_bytes, repr(site.config), site.privacy.key())
         indexing = search.Indexing(site, Views(site), search_key, dict(last.search) if last else {},
                                    timeout=config.limits.search_timeout, jobs=jobs)
@@ -243,7 +243,7 @@ def _inputs_digest(site_dir: Path, out_dir: Path, code: str, config_bytes: bytes
     return digest(*parts)
 
 
-def _nothing_to_do(out_dir: Path, state: BuildState | None, site_dir: Path, inputs: str, strict: bool,
+def _nothing_to_do(site_dir: Path, out_dir: Path, state: BuildState | None, inputs: str, strict: bool,
                    progress) -> BuildReport | None:
     """The last build's report (`state`) when it was made from these very inputs and its output is as it left it
     (then there is nothing to render, check or write); None when the build must run."""
@@ -258,7 +258,8 @@ def _nothing_to_do(out_dir: Path, state: BuildState | None, site_dir: Path, inpu
                        cached=state.entries, warnings=list(state.warnings), outputs=state.outputs)
 
 
-def _record_state(site_dir: Path, out_dir: Path, inputs: str, report: BuildReport, indexing) -> None:
+def _record_state(site_dir: Path, out_dir: Path, inputs: str, report: BuildReport,
+                  indexing: search.Indexing | None) -> None:
     """After a build was published: what it was made from, so that a build of the same inputs has nothing to do,
     and the search shards it published. Bound to the manifest just installed (a later build installs another);
     without a manifest, forgotten."""
@@ -369,10 +370,6 @@ def _config_warnings(config) -> list[SourceError]:
     return []
 
 
-_FORK_SCAN = 1000
-"""Files to scan from which the gate's byte scan is spread over the build's processes."""
-
-
 @dataclass
 class _PrivacyGate:
     """The last step before the swap: no path or byte about to be published holds a private handle.
@@ -388,7 +385,7 @@ class _PrivacyGate:
     site: Site
     use_cache: bool
     jobs: int = 1
-    """Processes the byte scan runs on (parallel.scan_many); with 1, it runs here and nothing is forked."""
+    """Processes the byte scan may run on (parallel.scan_many, which forks only for many files)."""
     key_file: Path | None = None
     """Where the people's digest is recorded once the scanned files are published (None: nowhere)."""
     recorded: bool = False
@@ -404,9 +401,7 @@ class _PrivacyGate:
             scanned_before = self.use_cache and key_file.read_text(encoding="ascii") == digest(privacy.key())
         except OSError:
             scanned_before = False
-        # Forked for a cold build's tens of thousands of files; an edit's few are scanned here, sooner.
-        many = len(paths if not scanned_before else written) >= _FORK_SCAN
-        scan_files = (lambda root, rels: scan_many(privacy, root, rels, self.jobs)) if self.jobs > 1 and many else None
+        scan_files = lambda root, rels: scan_many(privacy, root, rels, self.jobs)
         if scanned_before:
             errors = privacy.gate(root, sorted(written), written, self.site.entries, scan_files)
         else:

@@ -137,9 +137,9 @@ class Inputs:
         """Value now the keys made from the whole site (every entry's, every listing page's, the archive's
         shape), which an edit's build judges its files by: done while the write stage loads the last manifest
         in a thread, which mostly waits on the disk."""
-        self._entry("")
+        self._all_entry_values()
         for path in self._all_listings():
-            self._listing(path, "1")
+            self._pages(path)
         for kind in (("dates",), ("entries",), ("home",), ("archive",)):
             self.value(kind)
 
@@ -149,12 +149,15 @@ class Inputs:
     # ---- one function per kind of key ----
 
     def _entry(self, path: str) -> str:
+        return self._all_entry_values().get(path, "gone")
+
+    def _all_entry_values(self) -> dict[str, str]:
         if self._entry_values is None:
             # All at once (one per entry page, feed item, citation...: 10,000 calls at 10,000 entries).
             urls = self.site.urls
             self._entry_values = {path: f"{entry.digest}:{urls.get(path, '')}"  # a digest and a URL: no hashing
                                   for path, entry in self._by_path().items()}
-        return self._entry_values.get(path, "gone")
+        return self._entry_values
 
     def _by_path(self) -> dict:
         if self._entries is None:
@@ -170,14 +173,17 @@ class Inputs:
         return digest(*(f"{t.key}\0{t.title}\0{len(t.entries)}\0{t.lang}" for t in self.site.terms[taxonomy]))
 
     def _listing(self, path: str, number: str) -> str:
-        pages = self._listing_pages.get(path)
-        if pages is None:
-            pages = self._listing_pages[path] = self._pages_of(path)
-        found = pages.get(number)
+        found = self._pages(path).get(number)
         if found is None:
             listing = self._all_listings().get(path)
             return "gone" if listing is None else _joined(listing.title, str(len(listing.entries)))  # no such page
         return found
+
+    def _pages(self, path: str) -> dict[str, str]:
+        pages = self._listing_pages.get(path)
+        if pages is None:
+            pages = self._listing_pages[path] = self._pages_of(path)
+        return pages
 
     def _pages_of(self, path: str) -> dict[str, str]:
         """The digest of each page of a listing, by page number: a listing's pages are valued together."""

@@ -228,6 +228,9 @@ def read_many(items: list, config, jobs: int) -> list:
 
 SCAN_CHUNK = 400
 """Files per task, at most: small enough that the last tasks of the processes end close together."""
+FORK_SCAN = 1000
+"""Files from which the scan is spread over processes (a first build's tens of thousands); fewer (an edit's
+few dozen) are scanned sooner by the calling process alone."""
 
 
 def _scan_chunk(state, rels: list[str]) -> list[tuple[str, str | None]]:
@@ -238,9 +241,9 @@ def _scan_chunk(state, rels: list[str]) -> list[tuple[str, str | None]]:
 def scan_many(privacy, root: Path, rels: list[str], jobs: int) -> list[tuple[str, str | None]]:
     """(rel, privacy.scan_file(root / rel)) for each of `rels`, in their order, over `jobs` processes: the byte
     scan of the publish gate (privacy.Privacy.gate, which stays the one place that decides what a hit is).
-    Forked only while no other thread runs (a worker would have none of them, nor the locks they held):
-    at the gate, the write stage's thread and the indexer's have ended."""
-    jobs = jobs if threading.active_count() == 1 else 1
+    Forked only for FORK_SCAN files or more, and only while no other thread runs (a worker would have none of
+    them, nor the locks they held): at the gate, the write stage's thread and the indexer's have ended."""
+    jobs = jobs if threading.active_count() == 1 and len(rels) >= FORK_SCAN else 1
     size = min(SCAN_CHUNK, max(16, len(rels) // (max(jobs, 1) * 32)))
     chunks = [rels[i:i + size] for i in range(0, len(rels), size)]
     with _frozen_heap():

@@ -13,6 +13,12 @@ from test_promises import _private_site
 from generator import parallel
 from generator.privacy import Privacy
 
+@pytest.fixture(autouse=True)
+def scanned_over_processes_from_one_file(monkeypatch):
+    """These trees are small: their scan is spread over processes all the same."""
+    monkeypatch.setattr(parallel, "FORK_SCAN", 1)
+
+
 PRIVACY = Privacy({"zz_secret": "Jamie K", "zz_other@social.example": "Sam P"})
 
 LEAKS = {
@@ -90,9 +96,7 @@ def _leaking_layout() -> str:
     return base.replace("</body>", "<p>zz_<em></em>secret</p></body>")
 
 
-def test_a_build_refuses_the_same_way_whatever_the_jobs(write_site, monkeypatch):
-    from generator import build as build_module
-    monkeypatch.setattr(build_module, "_FORK_SCAN", 1)  # a small site's scan is forked too
+def test_a_build_refuses_the_same_way_whatever_the_jobs(write_site):
     site = write_site({**_private_site("body", "nothing", False), "layouts/base.html": _leaking_layout()})
     results = [run("build", "--site", str(site), "--jobs", jobs) for jobs in ("1", "2")]
     assert [result.code for result in results] == [1, 1]

@@ -98,7 +98,7 @@ class WriteStage:
         """Whether every file the last output listed under `folder` is still as it left it (one edited or
         removed by hand is not among the kept: the folder must then be made again)."""
         if self._lost is None:
-            self._lost = sorted(self.manifest.listed() - self.old.keys()) if self.manifest is not None else []
+            self._lost = list(self.manifest.listed() - self.old.keys()) if self.manifest is not None else []
         prefix = folder + "/"
         return not any(path.startswith(prefix) for path in self._lost)
 
