@@ -155,6 +155,11 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
         indexing = search.Indexing(site, Views(site), search_key, dict(last.search) if last else {},
                                    timeout=config.limits.search_timeout, jobs=jobs)
         held.callback(indexing.stop)
+    write_stage = None
+    if write and not errors:
+        # The write stage (the last output's manifest, the spare tree) is made in a thread while the routes are
+        # listed and the site's inputs valued: after the indexer's fork, which must not inherit it half-way.
+        write_stage = held.enter_context(writing(site_dir, out_dir, use_cache))
     routes = [route for output in OUTPUTS for route in output.routes(site)]
     errors.extend(collisions(routes))
     errors.extend(broken_site_links(site, {route.path for route in routes}))
@@ -169,9 +174,7 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
                          pages=sum(1 for r in routes if r.path.endswith(".html")),
                          feeds=sum(1 for r in routes if isinstance(r.target, FeedFile)), context=renderer)
     progress("rendering", 0, len(routes))
-    if write:
-        # The write stage (the last output's manifest, the spare tree) is made in a thread meanwhile.
-        write_stage = held.enter_context(writing(site_dir, out_dir, use_cache))
+    if write_stage is not None:
         if last is not None:
             renderer.inputs.value_site()  # what the last build's files are judged by, meanwhile
         report.files, report.bytes, report.outputs = _render_and_write(site_dir, out_dir, write_stage(), renderer,
