@@ -17,12 +17,13 @@ are judged the same way, by the pairs of what each part read.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .cache import digest, joined_digest, load_stored, store
+from .cache import digest, discard_file, joined_digest, load_stored, store
 from .site import Listing, Site
 from .sources import file_signature
 
@@ -271,54 +272,105 @@ class Stores:
     Each holds {name of a part: (its input pairs, its value)}. A store is read when first opened, and written
     back when closed if a part was added or one was not used (a part no longer made is forgotten). Losing one
     only costs computing its parts again.
+
+    Stored as the manifest is (generator/writer/manifest.py): a base, every part when the store was last
+    written whole, in a file that is never changed, and the changes since, in a small file that points at it.
+    An edit changes one part of 10,000 (the open data's rows, 25 MB at 10,000 entries): it writes that part,
+    not the whole store. A new base is written once the changes pass an eighth of the parts.
     """
 
     def __init__(self, folder: Path | None):
         self.folder = folder
         self._open: dict[str, dict] = {}
-        self._dirty: set[str] = set()
+        self._put: dict[str, set[str]] = {}
+        """The parts put in each open store since it was read."""
+        self._layers: dict[str, tuple[str, dict]] = {}
+        """Each open store's base as read: its name, and the changes since it that were stored."""
 
     def open(self, name: str) -> "_Store":
         if name not in self._open:
             self._open[name] = self._load(name)
-        return _Store(self._open[name], lambda: self._dirty.add(name))
+            self._put[name] = set()
+        return _Store(self._open[name], self._put[name].add)
 
     def close(self, name: str, used: set[str]) -> None:
         parts = self._open.get(name, {})
-        if name in self._dirty or set(parts) != used:
-            self._open[name] = {key: value for key, value in parts.items() if key in used}
-            self._save(name, self._open[name])
-            self._dirty.discard(name)
+        put = self._put.get(name, set())
+        gone = set(parts) - used
+        if not put and not gone:
+            return
+        for key in gone:
+            del parts[key]
+        self._save(name, parts, put, gone)
+        put.clear()
 
     def forget(self) -> None:
         """Let go of the parts read or made so far, once saved (a store kept in memory only is kept)."""
-        if self.folder is not None and not self._dirty:
-            self._open = {}
+        if self.folder is not None and not any(self._put.values()):
+            self._open, self._put, self._layers = {}, {}, {}
 
-    def _path(self, name: str) -> Path | None:
-        return self.folder / f"parts-{name}.pickle" if self.folder is not None else None
+    def _path(self, name: str) -> Path:
+        return self.folder / f"parts-{name}.pickle"
+
+    def _base_path(self, name: str, base: str) -> Path:
+        return self.folder / f"parts-{name}.base-{base}"
 
     def _load(self, name: str) -> dict:
-        path = self._path(name)
-        found = load_stored(path, "parts", dict) if path is not None else None
-        return found if found is not None else {}
+        self._layers.pop(name, None)
+        if self.folder is None:
+            return {}
+        head = load_stored(self._path(name), "layers", dict)
+        base, changes = (head.get("base"), head.get("changes")) if head is not None else (None, None)
+        if not isinstance(base, str) or not base.isalnum() or not isinstance(changes, dict):
+            return {}
+        parts = load_stored(self._base_path(name, base), "parts", dict)
+        if parts is None:
+            return {}
+        for key, value in changes.items():
+            if value is None:
+                parts.pop(key, None)
+            else:
+                parts[key] = value
+        self._layers[name] = (base, changes)
+        return parts
 
-    def _save(self, name: str, parts: dict) -> None:
-        path = self._path(name)
-        if path is not None:
-            store(path, "parts", parts)
+    def _save(self, name: str, parts: dict, put: set[str], gone: set[str]) -> None:
+        if self.folder is None:
+            return
+        base, changes = self._layers.get(name, (None, {}))
+        changes = {**changes, **{key: None for key in gone}, **{key: parts[key] for key in put if key in parts}}
+        if base is None or 8 * len(changes) > len(parts):
+            # A base of a new name: the one the stored head points at stays as it is until the head is replaced.
+            base, changes = secrets.token_hex(8), {}
+            store(self._base_path(name, base), "parts", parts)
+        store(self._path(name), "layers", {"base": base, "changes": changes})
+        self._layers[name] = (base, changes)
+        self._discard_bases(name, base)
+
+    def _discard_bases(self, name: str, kept: str) -> None:
+        """Remove the bases no head points at (the one replaced, one a killed build wrote)."""
+        try:
+            found = list(self.folder.glob(f"parts-{name}.base-*"))
+        except OSError:
+            return
+        for path in found:
+            if path.name != self._base_path(name, kept).name:
+                discard_file(path)
 
 
 class _Store:
-    """One open store: get a part, put a part (marking the store to be written)."""
+    """One open store: get a part, put a part (noting it, to be written)."""
 
-    def __init__(self, parts: dict, touched: Callable[[], None]):
+    def __init__(self, parts: dict, put: Callable[[str], None]):
         self._parts = parts
-        self._touched = touched
+        self._noted = put
 
     def get(self, key: str):
         return self._parts.get(key)
 
+    def items(self):
+        return self._parts.items()
+
     def put(self, key: str, value) -> None:
         self._parts[key] = value
-        self._touched()
+        self._noted(key)

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import BASE_CONFIG, entry, run, tree, write_files
 from generator import feeditems
-from generator.cache import load_stored
+from generator.inputs import Stores
 
 TAGGED = {f"content/articles/e{i}.md": entry(f"Entry {i}", f"2017-10-{10 + i:02d}", body=f"Body {i}.",
                                              tags=["Survivors" if i == 0 else "survivors"] if i % 2 == 0 else ["work"],
@@ -113,7 +113,7 @@ def test_items_no_feed_carries_are_forgotten_and_their_files_removed(site, monke
         assert made_by_build(site, monkeypatch) == ["e1.md"]
     (site / "content/articles/e1.md").unlink()
     made_by_build(site, monkeypatch)
-    index = load_stored(cache / f"parts-{feeditems.KEPT}.pickle", "parts", dict)
+    index = dict(Stores(cache).open(feeditems.KEPT).items())
     assert sorted(path.rsplit("/", 1)[-1] for path in index) == ["e0.md", "e2.md", "e3.md", "e4.md", "e5.md"]
     files = {file.name: file.stat().st_size for file in cache.glob(f"{feeditems.FILE_PREFIX}*")}
     named = {location[0] for _, location in index.values()}
