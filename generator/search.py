@@ -261,18 +261,34 @@ class _Background:
             self.process.start()
         send.close()  # the child's end: its death is then the end of the pipe here
         self.deadline = time.monotonic() + timeout + _GRACE
+        # The answer (its shards' files, megabytes) is taken as soon as it is sent, not after the render: the
+        # child, blocked on a full pipe until then, would hold its copy of the build's pages (350 MiB at 50,000
+        # entries) for the rest of the build.
+        self.answer: list = []
+        self.receiver = threading.Thread(target=self._receive, name="chorus-index-answer", daemon=True)
+        self.receiver.start()
+
+    def _receive(self) -> None:
+        try:
+            self.answer.append(self.answers.recv())
+        except (EOFError, OSError):
+            pass  # ended without an answer: `results` reports it
 
     def results(self) -> list[tuple[Shard, dict]]:
         try:
-            while not self.answers.poll(1.0):
-                if self.process.exitcode is not None and not self.answers.poll(0):
-                    raise failed(f"the indexing process stopped (exit status {self.process.exitcode})", REPORT)
-                if time.monotonic() > self.deadline:
+            while self.receiver.is_alive():
+                self.receiver.join(1.0)
+                if self.receiver.is_alive() and self.process.exitcode is not None:
+                    self.receiver.join(1.0)  # its answer may still be on its way through the pipe
+                    if self.receiver.is_alive():
+                        raise failed(f"the indexing process stopped (exit status {self.process.exitcode})",
+                                     REPORT)
+                if self.receiver.is_alive() and time.monotonic() > self.deadline:
                     raise failed(f"Pagefind timed out after {self.timeout:g} s",
                                  "raise limits.search_timeout in site.yaml, or set search: false")
-            kind, value = self.answers.recv()
-        except (EOFError, OSError):
-            raise failed("the indexing process stopped without an answer", REPORT) from None
+            if not self.answer:
+                raise failed("the indexing process stopped without an answer", REPORT)
+            kind, value = self.answer[0]
         finally:
             self.stop()
         if kind == "failed":
@@ -288,6 +304,7 @@ class _Background:
             if self.process.exitcode is None:
                 self.process.kill()  # its Pagefind processes die with it (though not what they started)
         self.process.join()
+        self.receiver.join()  # the pipe's only writer has ended: the receiver has its answer or the end
         self.answers.close()
 
 

@@ -5,6 +5,7 @@ What the browser finds in it (a merged, sharded index included) is tested in tes
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -145,6 +146,29 @@ def test_the_edited_shard_is_indexed_from_the_guess_before_the_write_stage_is_ma
     site, _ = assembled(site_dir)
     [shard] = [s.name for s in search.shards(site, "") if any(e.path.endswith("a03.md") for e in s.entries)]
     assert started == [[shard]] and confirmed == [1], "the edited shard was not indexed from the guess, once"
+
+
+def test_the_indexing_process_ends_once_it_has_indexed_not_when_the_build_collects_its_files(tmp_path, monkeypatch):
+    """Its shard's files (more than a pipe holds) are taken as soon as they are sent: the process, and the copy
+    of the build's memory it holds, does not wait for the render to end."""
+    monkeypatch.setattr(search, "SHARD_SIZE", 4)
+    site_dir = archive(tmp_path / "site")
+    build(site_dir, jobs=2)
+    ended_before_collected = []
+    real_results = search._Background.results
+
+    def collected(self):
+        self.process.join(timeout=30)  # the render would still be going on here, in a large archive
+        ended_before_collected.append(self.process.exitcode)
+        return real_results(self)
+    monkeypatch.setattr(search._Background, "results", collected)
+    words = " ".join(hashlib.sha256(str(i).encode()).hexdigest()[:12] for i in range(40_000))  # 500 kB indexed
+    (site_dir / "content/articles/a03.md").write_text(entry("Article 3", "2017-10-04", body=words,
+                                                            regions=["us"], sectors=["sports"]))
+    build(site_dir, jobs=2)
+    assert ended_before_collected == [0]
+    build(site_dir, tmp_path / "clean", use_cache=False)
+    assert tree(site_dir / "output") == tree(tmp_path / "clean")
 
 
 @pytest.mark.parametrize("wrong", ["a shard's files changed on disk", "the recorded fingerprints"])
