@@ -62,7 +62,7 @@ def _private_mib() -> float:
         return 0.0
 
 
-def _fork_map(jobs: int, state, work, tasks: list, keep=None) -> list:
+def _fork_map(jobs: int, state, work, tasks: list, keep=None, parent_first: bool = False) -> list:
     """[work(state, task) for task in tasks], over `jobs` processes when it pays: the parent and jobs - 1
     forked workers; with `keep`, [keep(task, work(state, task)) ...], keep called in the parent as each result
     comes back (so that what it does not keep of a result is let go of at once, not when all are done).
@@ -71,7 +71,8 @@ def _fork_map(jobs: int, state, work, tasks: list, keep=None) -> list:
     memory (touching an object writes its reference count, which copies its page), so each worker fewer is
     one copy fewer. Every process takes the next task from a shared counter; the tasks, like `state`, are
     inherited by the fork, never pickled. A worker must not raise (work functions return their errors); one
-    that dies ends the run with an error rather than a wait for ever.
+    that dies ends the run with an error rather than a wait for ever. With `parent_first`, the first task is
+    the parent's, whatever the workers take meanwhile.
     """
     if jobs <= 1 or len(tasks) < 2:
         results = []
@@ -91,6 +92,8 @@ def _fork_map(jobs: int, state, work, tasks: list, keep=None) -> list:
             worker.start()
         workers.append(worker)
 
+    if parent_first:
+        taken.value = 1
     for _ in range(min(jobs, len(tasks)) - 1):
         start_worker()
     results: list = [None] * len(tasks)
@@ -102,6 +105,9 @@ def _fork_map(jobs: int, state, work, tasks: list, keep=None) -> list:
 
     try:
         pending = len(tasks)
+        if parent_first:
+            take(0, work(state, tasks[0]))
+            pending -= 1
         while pending:
             came = _came_back(done)
             if came is None:
@@ -310,7 +316,8 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
     In two rounds: first the routes whose targets say `renders_first` (entry pages, which store their
     entries' feed items as they go), then the others (feeds among them, which read those items). The items
     are kept in the cache folder between builds (a temporary folder when the build keeps no cache), and the
-    parent alone records them for the next build, once all succeeded (feeditems.FragmentStore).
+    parent alone records them for the next build, once all succeeded (feeditems.FragmentStore). Targets that
+    say `renders_in_parent` (made from every entry) are the second round's first task, the parent's own.
     """
     count = len(renderer.routes)
     outcomes: list = [None] * count
@@ -323,7 +330,9 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
                                       previous.inputs)
     to_render = [index for index in range(count) if outcomes[index] is None]
     first = [i for i in to_render if getattr(renderer.routes[i].target, "renders_first", False)]
-    rounds = [first, sorted(set(to_render).difference(first))]
+    second = sorted(set(to_render).difference(first))
+    in_parent = [i for i in second if getattr(renderer.routes[i].target, "renders_in_parent", False)]
+    rounds = [([], first), (in_parent, sorted(set(second).difference(in_parent)))]
     jobs = jobs if len(to_render) >= 200 else 1
     state = _RenderState(renderer, old, root, set())
     store = store_of(renderer)
@@ -347,10 +356,11 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
         store.open(folder, renderer.stores if kept else None)
         release_free_memory()  # before the workers fork: what reading and assembly let go of
         with _frozen_heap():
-            for indices in rounds:
+            for parents, indices in rounds:
                 size = min(RENDER_CHUNK, max(50, len(indices) // (max(jobs, 1) * 16)))
-                chunks = [indices[i:i + size] for i in range(0, len(indices), size)]
-                for failed in _fork_map(jobs, state, _render_routes, chunks, take):
+                chunks = [parents] if parents else []
+                chunks += [indices[i:i + size] for i in range(0, len(indices), size)]
+                for failed in _fork_map(jobs, state, _render_routes, chunks, take, parent_first=bool(parents)):
                     if failed is not None and failed[0] == "error":
                         raise RenderFailed(error=failed[1])
                     if failed is not None:

@@ -44,3 +44,44 @@ def test_a_site_built_by_workers_that_keep_ending_is_the_same_site(tmp_path, mon
 def test_a_process_knows_its_own_memory():
     own = parallel._private_mib()
     assert own > 1 or not os.path.exists("/proc/self/smaps_rollup")
+
+
+def test_the_parent_takes_the_first_task_when_told_whatever_the_workers_take(monkeypatch):
+    results = parallel._fork_map(2, 3, _pid_of_task, list(range(40)), parent_first=True)
+    assert [value for value, _ in results] == [3 * task for task in range(40)]
+    assert results[0][1] == os.getpid()
+    assert {pid for _, pid in results} != {os.getpid()}, "no worker took part"
+
+
+def test_the_open_data_files_are_made_by_the_build_s_own_process(tmp_path, monkeypatch):
+    """They are made from every entry: a worker that made them would copy the whole archive's memory."""
+    from conftest import BASE_CONFIG, write_files
+    from generator.outputs import opendata
+
+    site = tmp_path / "site"
+    files = {"site.yaml": BASE_CONFIG}
+    for i in range(80):
+        files[f"content/articles/a{i:02d}.md"] = entry(f"Article {i}", f"2017-10-{1 + i % 28:02d}",
+                                                      body=f"Words of article {i}.", regions=["us"])
+    write_files(site, files)
+    makers = tmp_path / "makers"
+    real = opendata.render
+
+    def recorded(ctx, route):
+        with open(makers, "a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(ctx, route)
+    monkeypatch.setattr(opendata, "render", recorded)
+    pages = tmp_path / "pages"
+    real_page = parallel._render_routes
+
+    def rendered(state, indices):
+        with open(pages, "a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real_page(state, indices)
+    monkeypatch.setattr(parallel, "_render_routes", rendered)
+    assert run("build", "--site", str(site), "--jobs", "2").code == 0
+    assert set(makers.read_text().split()) == {str(os.getpid())}
+    assert set(pages.read_text().split()) != {str(os.getpid())}, "no worker rendered: the test tests nothing"
+    assert run("build", "--site", str(site), "--jobs", "1", "--out", str(tmp_path / "one")).code == 0
+    assert tree(site / "output") == tree(tmp_path / "one")
