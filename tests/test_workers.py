@@ -64,24 +64,20 @@ def test_the_open_data_files_are_made_by_the_build_s_own_process(tmp_path, monke
         files[f"content/articles/a{i:02d}.md"] = entry(f"Article {i}", f"2017-10-{1 + i % 28:02d}",
                                                       body=f"Words of article {i}.", regions=["us"])
     write_files(site, files)
-    makers = tmp_path / "makers"
-    real = opendata.render
-
-    def recorded(ctx, route):
-        with open(makers, "a") as out:
-            out.write(f"{os.getpid()}\n")
-        return real(ctx, route)
-    monkeypatch.setattr(opendata, "render", recorded)
-    pages = tmp_path / "pages"
-    real_page = parallel._render_routes
-
-    def rendered(state, indices):
-        with open(pages, "a") as out:
-            out.write(f"{os.getpid()}\n")
-        return real_page(state, indices)
-    monkeypatch.setattr(parallel, "_render_routes", rendered)
+    makers, pages = tmp_path / "makers", tmp_path / "pages"
+    monkeypatch.setattr(opendata, "render", _pid_written_to(makers, opendata.render))
+    monkeypatch.setattr(parallel, "_render_routes", _pid_written_to(pages, parallel._render_routes))
     assert run("build", "--site", str(site), "--jobs", "2").code == 0
     assert set(makers.read_text().split()) == {str(os.getpid())}
     assert set(pages.read_text().split()) != {str(os.getpid())}, "no worker rendered: the test tests nothing"
     assert run("build", "--site", str(site), "--jobs", "1", "--out", str(tmp_path / "one")).code == 0
     assert tree(site / "output") == tree(tmp_path / "one")
+
+
+def _pid_written_to(path, real):
+    """`real`, which first appends the pid of the process calling it to `path` (workers' lists would be lost)."""
+    def called(*args):
+        with open(path, "a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(*args)
+    return called
