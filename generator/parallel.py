@@ -256,7 +256,7 @@ def scan_many(privacy, root: Path, rels: list[str], jobs: int) -> list[tuple[str
     chunks = [rels[i:i + size] for i in range(0, len(rels), size)]
     if jobs > 1:
         # What the publish freed just before (the manifest encoded): else the workers share pages the parent then
-        # reuses, and each page it writes is held twice (at 50,000 entries, 300 MiB more during the scan).
+        # reuses, and each page it writes is held twice.
         release_free_memory()
     with _frozen_heap():
         return [pair for chunk in _fork_map(jobs, (privacy, root), _scan_chunk, chunks) for pair in chunk]
