@@ -329,10 +329,11 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
             outcomes[index] = Outcome(renderer.routes[index].path, previous.fingerprint, previous.sha, False, 0,
                                       previous.inputs)
     to_render = [index for index in range(count) if outcomes[index] is None]
-    first = [i for i in to_render if getattr(renderer.routes[i].target, "renders_first", False)]
-    second = sorted(set(to_render).difference(first))
-    in_parent = [i for i in second if getattr(renderer.routes[i].target, "renders_in_parent", False)]
-    rounds = [([], first), (in_parent, sorted(set(second).difference(in_parent)))]
+    first, in_parent, others = [], [], []
+    for index in to_render:
+        target = renderer.routes[index].target
+        (first if target.renders_first else in_parent if target.renders_in_parent else others).append(index)
+    rounds = [([], first), (in_parent, others)]
     jobs = jobs if len(to_render) >= 200 else 1
     state = _RenderState(renderer, old, root, set())
     store = store_of(renderer)

@@ -27,6 +27,11 @@ class Target:
     blame_rank = 9
     """Which of two colliding routes to report the error at (lowest first): an alias is most likely the
     newer edit, then a bundle file, then an entry's own page; generated files last."""
+    renders_first = False
+    """Rendered in the first round, before every other route (parallel.render_many)."""
+    renders_in_parent = False
+    """Rendered by the build's own process, never a forked worker (parallel.render_many): for files made from
+    every entry, which a worker would copy the whole archive's memory to make."""
 
     def blame(self) -> tuple[str, int] | None:
         """The file and line an editor should change when this route collides, if it comes from a source."""

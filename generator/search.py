@@ -276,18 +276,16 @@ class _Background:
 
     def results(self) -> list[tuple[Shard, dict]]:
         try:
-            while self.receiver.is_alive():
+            # The receiver ends with the answer, or when the process ends without one (the pipe's end).
+            while self.receiver.is_alive() and time.monotonic() <= self.deadline:
                 self.receiver.join(1.0)
-                if self.receiver.is_alive() and self.process.exitcode is not None:
-                    self.receiver.join(1.0)  # its answer may still be on its way through the pipe
-                    if self.receiver.is_alive():
-                        raise failed(f"the indexing process stopped (exit status {self.process.exitcode})",
-                                     REPORT)
-                if self.receiver.is_alive() and time.monotonic() > self.deadline:
-                    raise failed(f"Pagefind timed out after {self.timeout:g} s",
-                                 "raise limits.search_timeout in site.yaml, or set search: false")
+            if self.receiver.is_alive():
+                raise failed(f"Pagefind timed out after {self.timeout:g} s",
+                             "raise limits.search_timeout in site.yaml, or set search: false")
             if not self.answer:
-                raise failed("the indexing process stopped without an answer", REPORT)
+                self.process.join(5)
+                raise failed(f"the indexing process stopped without an answer (exit status "
+                             f"{self.process.exitcode})", REPORT)
             kind, value = self.answer[0]
         finally:
             self.stop()
@@ -304,7 +302,7 @@ class _Background:
             if self.process.exitcode is None:
                 self.process.kill()  # its Pagefind processes die with it (though not what they started)
         self.process.join()
-        self.receiver.join()  # the pipe's only writer has ended: the receiver has its answer or the end
+        self.receiver.join(5)  # the pipe's only writer has ended: the receiver has its answer or the end
         self.answers.close()
 
 

@@ -27,9 +27,7 @@ DATA_FILES = ("index.html", "entries.csv", "entries.json", "posts.csv", "post-id
 class DataFile(Target):
     name: str
     """One of DATA_FILES."""
-    renders_in_parent = True
-    """Made from every entry: a forked worker would copy the whole archive's pages by touching them (at 50,000
-    entries it grew past 1 GiB), where the build's own process holds them already."""
+    renders_in_parent = True  # made from every entry: at 50,000 entries, a worker making them grew past 1 GiB
 
 
 TARGETS = (DataFile,)
