@@ -304,10 +304,20 @@ class Stores:
         self._save(name, parts, put, gone)
         put.clear()
 
-    def forget(self) -> None:
-        """Let go of the parts read or made so far, once saved (a store kept in memory only is kept)."""
-        if self.folder is not None and not any(self._put.values()):
-            self._open, self._put, self._layers = {}, {}, {}
+    def forget(self, names: set[str] | None = None) -> None:
+        """Let go of the parts read or made so far of the stores `names` (default: all), once saved (a store kept
+        in memory only is kept)."""
+        if self.folder is None:
+            return
+        for name in set(self._open) if names is None else names & set(self._open):
+            if not self._put.get(name):
+                del self._open[name]
+                self._put.pop(name, None)
+                self._layers.pop(name, None)
+
+    def opened(self) -> set[str]:
+        """The stores open now."""
+        return set(self._open)
 
     def _path(self, name: str) -> Path:
         return self.folder / f"parts-{name}.pickle"

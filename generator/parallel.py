@@ -106,8 +106,17 @@ def _fork_map(jobs: int, state, work, tasks: list, keep=None, parent_first: bool
     try:
         pending = len(tasks)
         if parent_first:
-            take(0, work(state, tasks[0]))
+            with _received_meanwhile(done) as early:
+                first = work(state, tasks[0])
+            take(0, first)
             pending -= 1
+            for came in early:
+                if came == _RETIRED:
+                    if _tasks_left(taken, len(tasks)):
+                        start_worker()
+                    continue
+                take(*came)
+                pending -= 1
         while pending:
             came = _came_back(done)
             if came is None:
@@ -125,6 +134,31 @@ def _fork_map(jobs: int, state, work, tasks: list, keep=None, parent_first: bool
                 worker.terminate()
             worker.join()
     return results
+
+
+@contextmanager
+def _received_meanwhile(done):
+    """A list of what the workers send while the parent works on a task of its own, filled by a thread as it
+    comes. A worker's process ends only once what it sent is read: one that has sent its last result (or
+    retired) would otherwise hold its memory until the parent is free again (at 50,000 entries, 511 MiB for
+    the half minute the parent takes to make the open data). Nothing forks while the thread runs."""
+    received: list = []
+    stop = threading.Event()
+
+    def receive() -> None:
+        while not stop.is_set():
+            try:
+                received.append(done.get(timeout=0.05))
+            except queue.Empty:
+                pass
+
+    thread = threading.Thread(target=receive, name="chorus-results", daemon=True)
+    thread.start()
+    try:
+        yield received
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _tasks_left(taken, count: int) -> bool:
@@ -350,6 +384,12 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
         done[0] += len(chunk)
         if progress:
             progress("rendering", done[0], count)
+        if chunk is in_parent:
+            # What the parent computed for the files made from every entry (the open data's rows), which no other
+            # file reads, is let go of at once, not at the render's end: the workers forked from now on share a
+            # smaller parent.
+            renderer.forget_since(mark)
+            release_free_memory()
         return None
 
     folder, kept = _items_folder(renderer.site_dir / CACHE_DIR, renderer.stores.folder is not None)
@@ -358,6 +398,7 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
         release_free_memory()  # before the workers fork: what reading and assembly let go of
         with _frozen_heap():
             for parents, indices in rounds:
+                mark = renderer.mark()
                 size = min(RENDER_CHUNK, max(50, len(indices) // (max(jobs, 1) * 16)))
                 chunks = [parents] if parents else []
                 chunks += [indices[i:i + size] for i in range(0, len(indices), size)]

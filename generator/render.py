@@ -140,6 +140,18 @@ class RenderContext:
         self.views.forget_cards()
         self._stores.forget()
 
+    def mark(self) -> tuple[set, set[str]]:
+        """What has been computed so far: for `forget_since`."""
+        return set(self._memo), self._stores.opened()
+
+    def forget_since(self, mark: tuple[set, set[str]]) -> None:
+        """Let go of what was computed since `mark` (what was memoized, the stores opened, once saved): after
+        files whose shared parts no other file reads (the open data's rows, made from every entry)."""
+        memo_before, stores_before = mark
+        for key in set(self._memo) - memo_before:
+            del self._memo[key]
+        self._stores.forget(self._stores.opened() - stores_before)
+
     def record(self, *key: str) -> None:
         """For outputs that read the site directly rather than through the views."""
         self.recorder.record(*key)

@@ -83,3 +83,31 @@ def test_an_edit_stores_its_entry_s_open_data_alone_and_the_files_are_a_clean_bu
     assert run("build", "--site", str(clean)).code == 0
     assert tree(site / "output") == tree(clean / "output")
     assert "Entry 1, renamed" in (site / "output/data/entries.csv").read_text(encoding="utf-8")
+
+
+def test_a_saved_store_is_let_go_of_by_name_and_read_again_when_next_opened(tmp_path):
+    stores = Stores(tmp_path)
+    for name in ("rows", "items"):
+        stores.open(name).put("e1", ((), name))
+        stores.close(name, {"e1"})
+    stores.open("pending").put("e1", ((), "not saved yet"))
+    stores.forget({"rows", "pending"})
+    assert stores.opened() == {"items", "pending"}  # a store with parts not yet saved is kept
+    assert dict(stores.open("rows").items()) == {"e1": ((), "rows")}
+
+
+def test_what_a_render_computed_since_a_mark_is_let_go_of_and_what_came_before_is_kept(tmp_path):
+    from generator.build import build
+
+    write_files(tmp_path, {"site.yaml": BASE_CONFIG, "content/articles/a.md": entry("A", "2017-10-15")})
+    context = build(tmp_path).context  # a build that keeps its cache: its stores are saved, then let go of
+    calls = []
+    context.memo("before", lambda: calls.append("before"))
+    mark = context.mark()
+    context.memo("rows", lambda: calls.append("rows"))
+    context.stored("rows", [("a", 1)], lambda item: item)
+    context.forget_since(mark)
+    context.memo("before", lambda: calls.append("before"))
+    context.memo("rows", lambda: calls.append("rows"))
+    assert calls == ["before", "rows", "rows"]
+    assert "rows" not in context.stores.opened()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 
@@ -51,6 +52,24 @@ def test_the_parent_takes_the_first_task_when_told_whatever_the_workers_take(mon
     assert [value for value, _ in results] == [3 * task for task in range(40)]
     assert results[0][1] == os.getpid()
     assert {pid for _, pid in results} != {os.getpid()}, "no worker took part"
+
+
+def _wait_for_the_workers(parent: int, task: int):
+    """The parent's task waits (10 s at most) for every worker to end, and says whether they did; the workers'
+    results are more than a pipe holds, so a worker ends only once the parent has read them."""
+    if task == 0 and os.getpid() == parent:
+        deadline = time.monotonic() + 10
+        while multiprocessing.active_children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not multiprocessing.active_children()
+    return b"x" * 200_000
+
+
+def test_a_worker_that_sent_its_last_result_ends_while_the_parent_is_still_at_its_own_task():
+    """Else it would hold its memory (a copy of much of the parent's) until the parent is free again."""
+    results = parallel._fork_map(2, os.getpid(), _wait_for_the_workers, list(range(6)), parent_first=True)
+    assert results[0] is True, "a worker was still waiting for its results to be read"
+    assert results[1:] == [b"x" * 200_000] * 5
 
 
 def test_the_open_data_files_are_made_by_the_build_s_own_process(tmp_path, monkeypatch):
