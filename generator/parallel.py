@@ -103,6 +103,15 @@ def _fork_map(jobs: int, state, work, tasks: list, keep=None, parent_first: bool
             raise result.exc
         results[index] = keep(tasks[index], result) if keep else result
 
+    def arrived(came) -> int:
+        """A worker's message handled: 1 for a result taken, 0 for a retirement (replaced while tasks remain)."""
+        if came == _RETIRED:
+            if _tasks_left(taken, len(tasks)):
+                start_worker()
+            return 0
+        take(*came)
+        return 1
+
     try:
         pending = len(tasks)
         if parent_first:
@@ -111,23 +120,13 @@ def _fork_map(jobs: int, state, work, tasks: list, keep=None, parent_first: bool
             take(0, first)
             pending -= 1
             for came in early:
-                if came == _RETIRED:
-                    if _tasks_left(taken, len(tasks)):
-                        start_worker()
-                    continue
-                take(*came)
-                pending -= 1
+                pending -= arrived(came)
         while pending:
             came = _came_back(done)
             if came is None:
                 index = _next_task(taken, len(tasks))
                 came = (index, work(state, tasks[index])) if index is not None else _next_result(done, workers)
-            if came == _RETIRED:
-                if _tasks_left(taken, len(tasks)):
-                    start_worker()
-                continue
-            take(*came)
-            pending -= 1
+            pending -= arrived(came)
     finally:
         for worker in workers:
             if worker.is_alive():
