@@ -36,6 +36,13 @@ def as_child() -> None:
         os._exit(1)  # the parent died before the line above took effect
 
 
+def started_child() -> None:
+    """A Popen preexec_fn for a program started under signals_held: it dies with the parent, and takes Ctrl-C
+    and TERM again (a blocked signal stays blocked across exec)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
+    die_with_parent()
+
+
 @contextmanager
 def signals_held() -> Iterator[None]:
     """Ctrl-C or a TERM while forking would interrupt the fork's own handlers: hold them meanwhile."""

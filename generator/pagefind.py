@@ -28,10 +28,11 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from .errors import BuildFailed, Code, SourceError
-from .forked import die_with_parent
+from .forked import signals_held, started_child
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
@@ -75,10 +76,13 @@ class Pagefind:
         # chorus serve, where a build is never killed alone.)
         in_main_thread = threading.current_thread() is threading.main_thread()
         try:
-            # Its own session: on a timeout or an interrupt, the whole group is stopped, whatever it started.
-            self.proc = subprocess.Popen([sys.executable, "-m", "pagefind", "--service"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                                         preexec_fn=die_with_parent if in_main_thread else None)
+            # Its own session: on a timeout or an interrupt, the whole group is stopped, whatever it started. A
+            # TERM during the fork would be raised in its handlers (in the indexing process, which a stopped
+            # build terminates): held meanwhile.
+            with signals_held() if in_main_thread else nullcontext():
+                self.proc = subprocess.Popen([sys.executable, "-m", "pagefind", "--service"], stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                                             preexec_fn=started_child if in_main_thread else None)
         except OSError as exc:
             raise failed(f"Pagefind could not be started: {exc.strerror or exc}") from None
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
