@@ -121,11 +121,15 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
                 if done is not None:
                     done.seconds = time.perf_counter() - started
                     return done
-        entries, entry_errors, warnings, cached, final = _read_entries(site_dir, config, config_salt, keyed, cache,
-                                                                       jobs, progress)
+        write_stage = None
         if write:
             check_target(out_dir)
             held.enter_context(locked(out_dir))  # for the rest of the build
+            # The write stage's work on the disk (the last output looked at, the spare tree brought to it) starts
+            # now, in a process of its own, while the entries are read and the site assembled.
+            write_stage = held.enter_context(writing(site_dir, out_dir, use_cache, jobs))
+        entries, entry_errors, warnings, cached, final = _read_entries(site_dir, config, config_salt, keyed, cache,
+                                                                       jobs, progress)
         errors.extend(read_errors + entry_errors)
         read = {e.path for e in entries}
         failed = {s.path: _possible_slugs(site_dir, s) for s in sources if s.path not in read}
@@ -148,18 +152,13 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
     errors.extend(site_errors)
     indexing = None
     if write and config.search and not errors:
-        # Started before the routes are listed, and before the write stage's thread (which a forked indexer must
-        # not inherit half-way): after an edit, this indexing is what the build waits for last. The key is what
-        # every search record is made from besides its entry: the URLs' base (--base-url) included.
+        # Started before the routes are listed: after an edit, this indexing is what the build waits for last.
+        # The key is what every search record is made from besides its entry: the URLs' base (--base-url)
+        # included.
         search_key = digest(code, config_bytes, repr(site.config), site.privacy.key())
         indexing = search.Indexing(site, Views(site), search_key, dict(last.search) if last else {},
                                    timeout=config.limits.search_timeout, jobs=jobs)
         held.callback(indexing.stop)
-    write_stage = None
-    if write and not errors:
-        # The write stage (the last output's manifest, the spare tree) is made in a thread while the routes are
-        # listed and the site's inputs valued: after the indexer's fork, which must not inherit it half-way.
-        write_stage = held.enter_context(writing(site_dir, out_dir, use_cache))
     routes = [route for output in OUTPUTS for route in output.routes(site)]
     errors.extend(collisions(routes))
     errors.extend(broken_site_links(site, {route.path for route in routes}))

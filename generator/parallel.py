@@ -283,7 +283,7 @@ def scan_many(privacy, root: Path, rels: list[str], jobs: int) -> list[tuple[str
     """(rel, privacy.scan_file(root / rel)) for each of `rels`, in their order, over `jobs` processes: the byte
     scan of the publish gate (privacy.Privacy.gate, which stays the one place that decides what a hit is).
     Forked only for FORK_SCAN files or more, and only while no other thread runs (a worker would have none of
-    them, nor the locks they held): at the gate, the write stage's thread and the indexer's have ended."""
+    them, nor the locks they held): at the gate, the indexer's has ended."""
     jobs = jobs if threading.active_count() == 1 and len(rels) >= FORK_SCAN else 1
     size = min(SCAN_CHUNK, max(16, len(rels) // (max(jobs, 1) * 32)))
     chunks = [rels[i:i + size] for i in range(0, len(rels), size)]

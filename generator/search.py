@@ -183,10 +183,10 @@ def _plain(body_html: str) -> str:
 class Indexing:
     """The search index brought up to date in the new tree, in three steps around the render.
 
-    Made as soon as the site is assembled, before the write stage is: the shards whose fingerprint differs
+    Made as soon as the site is assembled: the shards whose fingerprint differs
     from the one the last published build recorded (`published`) are guessed stale, and when they are few (at
-    most one per job, as after an edit), a forked process starts indexing them at once, while the write stage
-    is made and the pages render. `confirm`, once the write stage is ready, judges the shards by the last
+    most one per job, as after an edit), a forked process starts indexing them at once, while the build judges
+    and renders the pages. `confirm`, once the write stage is ready, judges the shards by the last
     output's files (what the manifest holds, checked against the disk) and starts again if the guess was
     wrong. `finish`, after the render, keeps the unchanged shards as the last output left them and adds the
     new ones' files (indexing them then if no background process did). Whatever happens, `stop` ends the
@@ -212,7 +212,7 @@ class Indexing:
 
     def confirm(self, stage: IndexStage) -> None:
         """Judge each shard by the last output's files; a guess that was wrong is indexed again from the start.
-        Called once the write stage is made (nothing may fork while it is being made)."""
+        Called once the write stage is made."""
         stale = []
         for shard in self.shards:
             folder = f"{INDEX_DIR}/{shard.name}"

@@ -356,12 +356,107 @@ def test_the_first_edit_after_a_first_build_starts_from_a_spare_tree(tmp_path, m
     monkeypatch.setattr(os, "link", lambda *args, **kwargs: links.append(args) or real_link(*args, **kwargs))
     path = site / "content/articles/a.md"
     path.write_text(path.read_text(encoding="utf-8").replace("Alpha body", "Second body"), encoding="utf-8")
-    assert run("build", "--site", str(site)).code == 0
+    # One job: the spare is brought to the output in this process, where the links are counted.
+    assert run("build", "--site", str(site), "--jobs", "1").code == 0
     monkeypatch.undo()
     assert len(links) < 10, f"the first edit linked {len(links)} files"
     assert page.stat().st_ino != inode and b"Second body" in page.read_bytes()
     assert tree(output) == clean_tree(site, tmp_path)
     assert b"Second body" not in held
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_edit_after_the_output_was_tampered_with_gives_the_clean_site(tmp_path, jobs):
+    """The last output is judged file by file (in a process of its own with more than one job): a page edited in
+    place, one removed, a stray file, a folder of another mode are all made right by an edit's build."""
+    site = site_at(tmp_path)
+    assert run("build", "--site", str(site), "--jobs", jobs).code == 0
+    path = site / "content/articles/a.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Alpha body", "Second body"), encoding="utf-8")
+    assert run("build", "--site", str(site), "--jobs", jobs).code == 0  # an edit: the spare is kept
+    page = site / "output/articles/b/index.html"
+    page.write_bytes(page.read_bytes().replace(b"Beta", b"Bad!"))  # in place, same size
+    (site / "output/tags/y/index.html").unlink()
+    (site / "output/articles/stray.html").write_text("stray")
+    os.chmod(site / "output/regions", 0o700)
+    path.write_text(path.read_text(encoding="utf-8").replace("Second body", "Third body"), encoding="utf-8")
+    assert run("build", "--site", str(site), "--jobs", jobs).code == 0
+    assert tree(site / "output") == clean_tree(site, tmp_path)
+    assert folders(site / "output") == folders(tmp_path / "clean/output")
+    assert (site / "output/regions").stat().st_mode & 0o777 == (site / "output").stat().st_mode & 0o777
+    assert not [p for p in site.glob(".output.*") if p.name != ".output.lock"]
+
+
+def test_a_build_whose_preparing_process_died_prepares_the_output_itself(tmp_path, monkeypatch):
+    """The process that brings the spare tree to the output may die half-way (killed, out of memory): the build
+    then starts from an empty tree and still publishes the clean site, leaving nothing behind."""
+    from generator.writer import tree as tree_module
+    site = site_at(tmp_path)
+    assert run("build", "--site", str(site), "--jobs", "2").code == 0
+    path = site / "content/articles/a.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Alpha body", "Second body"), encoding="utf-8")
+    assert run("build", "--site", str(site), "--jobs", "2").code == 0
+    me = os.getpid()
+    bring_to = tree_module.OutputTree._bring_to
+
+    def dying(self, inodes):
+        if os.getpid() != me:
+            for rel in list(inodes)[:3]:
+                (self.root / rel).unlink(missing_ok=True)  # half-way
+            os._exit(9)
+        bring_to(self, inodes)
+    monkeypatch.setattr(tree_module.OutputTree, "_bring_to", dying)
+    path.write_text(path.read_text(encoding="utf-8").replace("Second body", "Third body"), encoding="utf-8")
+    assert run("build", "--site", str(site), "--jobs", "2").code == 0
+    monkeypatch.undo()
+    assert b"Third body" in (site / "output/articles/a/index.html").read_bytes()
+    assert tree(site / "output") == clean_tree(site, tmp_path)
+    assert not [p for p in site.glob(".output.*") if p.name != ".output.lock"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_manifest_whose_records_cannot_be_read_gives_a_full_build(tmp_path, jobs):
+    """The files' stats and their records are stored apart: stats that read well beside records that do not
+    must not leave the spare's files in the new tree with nothing to account for them (a removed entry's page
+    would be published again)."""
+    import pickle
+    site = site_at(tmp_path)
+    assert run("build", "--site", str(site), "--jobs", jobs).code == 0
+    path = site / "content/articles/a.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Alpha body", "Second body"), encoding="utf-8")
+    assert run("build", "--site", str(site), "--jobs", jobs).code == 0
+    for base in (site / CACHE_DIR).glob("manifest-*.base-*"):
+        stored = pickle.loads(base.read_bytes())
+        stored["rest"] = b"not a pickle"
+        base.write_bytes(pickle.dumps(stored))
+    shutil.rmtree(site / "content/articles/d")
+    path.write_text(path.read_text(encoding="utf-8").replace("Second body", "Third body"), encoding="utf-8")
+    assert run("build", "--site", str(site), "--jobs", jobs).code == 0
+    assert not (site / "output/articles/d").exists()
+    assert tree(site / "output") == clean_tree(site, tmp_path)
+    assert folders(site / "output") == folders(tmp_path / "clean/output")
+
+
+def test_a_failed_build_keeps_the_spare_tree_for_the_next(tmp_path):
+    """A build that fails on an entry has already started bringing the spare to the output: the output stays
+    as it was, the spare is kept, and the fixed build publishes the clean site."""
+    site = site_at(tmp_path)
+    assert run("build", "--site", str(site)).code == 0
+    path = site / "content/articles/a.md"
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("Alpha body", "Second body"), encoding="utf-8")
+    assert run("build", "--site", str(site)).code == 0
+    published = tree(site / "output")
+    path.write_text(good.replace("title: Alpha", "title: [unclosed"), encoding="utf-8")
+    failed = run("build", "--site", str(site))
+    assert failed.code == 1 and "content/articles/a.md" in failed.err
+    assert tree(site / "output") == published
+    [spare] = (site / CACHE_DIR).glob("spare-*")
+    assert (spare / "articles/b/index.html").stat().st_ino == (site / "output/articles/b/index.html").stat().st_ino
+    assert not [p for p in site.glob(".output.*") if p.name != ".output.lock"]
+    path.write_text(good.replace("Alpha body", "Third body"), encoding="utf-8")
+    assert run("build", "--site", str(site)).code == 0
+    assert tree(site / "output") == clean_tree(site, tmp_path)
 
 
 def test_a_published_file_is_never_written_in_place(tmp_path):

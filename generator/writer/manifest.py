@@ -117,12 +117,13 @@ class Manifest:
             return None
         return stats
 
-    def load(self, out_dir: Path, file_mode: int) -> dict[str, Record]:
-        """The records whose file is still exactly as written (size, mtime, inode and mode match)."""
+    def load(self, out_dir: Path, file_mode: int, lost: set[str] | None = None) -> dict[str, Record]:
+        """The records whose file is still exactly as written (size, mtime, inode and mode match): each file is
+        looked at, unless `lost` already says which are not (as_written found them, under the same lock)."""
         with collector_paused():
-            return self._load(out_dir, file_mode)
+            return self._load(out_dir, file_mode, lost)
 
-    def _load(self, out_dir: Path, file_mode: int) -> dict[str, Record]:
+    def _load(self, out_dir: Path, file_mode: int, lost: set[str] | None) -> dict[str, Record]:
         stored = self._stored()
         if stored is None:
             return {}
@@ -130,7 +131,13 @@ class Manifest:
             stats, rest, changes = pickle.loads(stored["stats"]), pickle.loads(stored["rest"]), \
                 pickle.loads(stored["changes"])
             _apply(changes, stats, rest)
-            valid = _valid(stats, rest, str(out_dir), file_mode)
+            if lost is None:
+                lost = stats.keys() - as_written(stats, str(out_dir), file_mode).keys()
+            valid = {}
+            for rel, (size, mtime_ns, inode) in stats.items():
+                kept = rest.get(rel)
+                if kept is not None and rel not in lost:
+                    valid[rel] = Record(kept[0], kept[1], size, mtime_ns, inode, kept[2])
         except _UNREADABLE:
             return {}
         self._base, self._changes, self._paths = stored["base"], changes, set(stats)
@@ -224,11 +231,11 @@ def _apply(changes: dict[str, tuple | None], stats: dict, rest: dict | None = No
                 rest[rel] = (change[0], change[1], change[5])
 
 
-def _valid(stats: dict, rest: dict, base: str, file_mode: int) -> dict[str, Record]:
-    """The records of the files under `base` that are exactly as recorded: size, mtime, inode, and the mode
-    this build makes files with (a file of another mode, from an older build or another umask, is written
-    anew rather than kept). One stat per file, the cheapest comparison first."""
-    valid = {}
+def as_written(stats: dict[str, tuple[int, int, int]], base: str, file_mode: int) -> dict[str, int]:
+    """The inode of each file of `stats` (path -> size, mtime, inode) under `base` that is exactly as recorded:
+    size, mtime, inode, and the mode this build makes files with (a file of another mode, from an older build
+    or another umask, is written anew rather than kept). One stat per file, the cheapest comparison first."""
+    found = {}
     stat_of = os.stat
     for rel, (size, mtime_ns, inode) in stats.items():
         try:
@@ -237,10 +244,8 @@ def _valid(stats: dict, rest: dict, base: str, file_mode: int) -> dict[str, Reco
             continue
         if st.st_ino == inode and st.st_mtime_ns == mtime_ns and st.st_size == size \
                 and stat.S_IMODE(st.st_mode) == file_mode:
-            kept = rest.get(rel)
-            if kept is not None:
-                valid[rel] = Record(kept[0], kept[1], size, mtime_ns, inode, kept[2])
-    return valid
+            found[rel] = inode
+    return found
 
 
 def _encoded(records: dict[str, Record]) -> dict:

@@ -142,12 +142,13 @@ class OutputTree:
                 raise WriteFailed.of(rel, exc) from None
             self.present.add(rel)
 
-    def recycle(self, old: dict) -> None:
-        """Start from the spare, if there is one, brought to the last output's files `old` (path -> record):
-        each file there whose inode is the output's (a hard link to it) stays, every other file goes, and each
-        file of `old` missing is linked in. Nothing is recycled that was not made with this tree's modes."""
+    def recycle(self, inodes: dict[str, int]) -> None:
+        """Start from the spare, if there is one, brought to the last output's files (path -> inode, of those
+        still as it left them): each file there whose inode is the output's (a hard link to it) stays, every
+        other file goes, and each file of `inodes` missing is linked in. Nothing is recycled that was not made
+        with this tree's modes."""
         spare = self.spare
-        if spare is None or not old or not os.path.isdir(spare) or os.path.islink(spare):
+        if spare is None or not inodes or not os.path.isdir(spare) or os.path.islink(spare):
             return
         try:
             if stat.S_IMODE(os.stat(spare).st_mode) & 0o777 != self.dir_mode:
@@ -156,16 +157,29 @@ class OutputTree:
             os.rmdir(self.root)
             os.rename(spare, self.root)  # under a temporary name: a killed build's tree is cleared by the next
             _replace_marker(self.root)
-            self._bring_to(old)
+            self._bring_to(inodes)
         except OSError:
             # Anything unexpected: start from nothing, as without a spare.
-            shutil.rmtree(self.root, ignore_errors=True)
             shutil.rmtree(spare, ignore_errors=True)
-            self.root = _new_folder(self.target.parent, f".{self.target.name}.tmp-")
-            (self.root / MARKER).write_bytes(b"")
-            self.dirs, self.present, self.touched = set(), set(), set()
+            self.restart()
 
-    def _bring_to(self, old: dict) -> None:
+    def restart(self) -> None:
+        """Start again from an empty tree (the one begun is deleted, whatever state it is in)."""
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root = _new_folder(self.target.parent, f".{self.target.name}.tmp-")
+        try:
+            (self.root / MARKER).write_bytes(b"")
+        except OSError as exc:
+            raise WriteFailed.of("", exc) from None
+        self.dirs, self.present, self.touched = set(), set(), set()
+
+    def adopt(self, root: str, dirs: list[str], present: set[str], touched: list[str]) -> None:
+        """Take on the tree another process recycled (see writer.prepare): its folder, the folders in it, the
+        last output's files it holds, and the folders it removed files from."""
+        self.root = Path(root)
+        self.dirs, self.present, self.touched = set(dirs), present, set(touched)
+
+    def _bring_to(self, inodes: dict[str, int]) -> None:
         pending = [("", str(self.root))]
         while pending:
             prefix, folder = pending.pop()
@@ -180,14 +194,13 @@ class OutputTree:
                     elif rel == MARKER:
                         continue
                     else:
-                        record = old.get(rel)
                         # readdir's inode number, without a stat: the same inode is the very file published.
-                        if record is not None and item.inode() == record.inode and not item.is_symlink():
+                        if inodes.get(rel) == item.inode() and not item.is_symlink():
                             self.present.add(rel)
                         else:
                             os.unlink(item.path)
                             self.touched.add(prefix.rstrip("/"))
-        self.link_unchanged([rel for rel in old if rel not in self.present])
+        self.link_unchanged([rel for rel in inodes if rel not in self.present])
 
     def prune(self, keep: set[str]) -> None:
         """Remove the recycled files that are not in this build's output, and the folders left empty."""
