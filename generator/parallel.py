@@ -318,13 +318,12 @@ def _render_routes(state: _RenderState, indices: list[int]):
         try:
             previous = old.get(route.path)  # (render_many left out the unchanged ones)
             data, keys = renderer.render(route)
-            fingerprint = renderer.fingerprint(route, keys)
+            inputs, fingerprint = renderer.recorded(route, keys)
         except Exception as exc:
             from .render import TemplateProblem
             if isinstance(exc, TemplateProblem):
                 return ("error", exc.error)
             return ("internal", route.owner, _portable(exc), traceback.format_exc())
-        inputs = tuple(sorted(keys))
         sha = digest(data)
         if previous is not None and previous.sha == sha:
             outcomes.append(Outcome(route.path, fingerprint, sha, False, 0, inputs))

@@ -207,9 +207,10 @@ class RenderContext:
         parts += sorted(f"{k}\0{v}" for k, v in self.site.private_handles.items())
         return digest(*parts)
 
-    def fingerprint(self, route: Route, pairs) -> str:
-        """The digest of everything the route's file was made from (its inputs as render() gave them)."""
-        return self.inputs.fingerprint(route.path, pairs)
+    def recorded(self, route: Route, pairs: frozenset) -> tuple[tuple, str]:
+        """The inputs the route's file was made from (as render() gave them) in their order, and its
+        fingerprint: the digest of everything it was made from."""
+        return self.inputs.recorded(route.path, pairs)
 
     def unchanged_each(self, previous: list) -> list[bool]:
         """Whether each file the last build made (its manifest record) would come out the same: every input it
