@@ -253,10 +253,11 @@ def _made(out_dir: Path, manifest: Manifest | None, tree: OutputTree, prepared: 
         return WriteStage(out_dir, None, tree, {})
     if prepared is None:
         prepared = prepare(manifest, tree, out_dir)
-    old = manifest.load(out_dir, tree.file_mode, lost=set(prepared.lost))
+    lost = set(prepared.lost)
+    old = manifest.load(out_dir, tree.file_mode, lost=lost)
     # Every file the manifest lists that was as recorded is in a recycled tree: those left out of `old` (a record
     # without its rest, in a damaged manifest) are rendered and written anew, as they would be in a new tree.
-    present = manifest.listed() - set(prepared.lost) if prepared.recycled else set()
+    present = manifest.listed() - lost if prepared.recycled else set()
     tree.adopt(prepared.root, prepared.dirs, present, prepared.touched)
     if prepared.recycled and not present:
         tree.restart()  # the records could not be read here: nothing would account for the tree's files
