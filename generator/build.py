@@ -180,7 +180,7 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
                                                                        indexing, jobs, use_cache, progress)
         _record_state(site_dir, out_dir, inputs, report, indexing)
     else:
-        _render(renderer, {}, None, jobs, progress)
+        _render(renderer, {}, [], None, jobs, progress)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -322,9 +322,9 @@ def _read_entries(site_dir: Path, config, config_salt: str, keyed, cache, jobs: 
     return entries, errors, warnings, len(hits), keyed
 
 
-def _render(renderer: RenderContext, old, root, jobs: int, progress):
+def _render(renderer: RenderContext, old, pairs, root, jobs: int, progress):
     try:
-        return render_many(renderer, old, root, jobs, progress)
+        return render_many(renderer, old, pairs, root, jobs, progress)
     except RenderFailed as failed:
         if failed.error is not None:
             raise BuildFailed([failed.error]) from None
@@ -347,7 +347,7 @@ def _render_and_write(site_dir: Path, out_dir: Path, stage: WriteStage, renderer
     try:
         if indexing is not None:
             indexing.confirm(stage)
-        outcomes = _render(renderer, stage.old, stage.root, jobs, progress)
+        outcomes = _render(renderer, stage.old, stage.pairs, stage.root, jobs, progress)
         renderer.forget()  # held through the index and the publish otherwise
         release_free_memory()  # and what the render let go of, before Pagefind's processes start
         if not stage.changed(outcomes, derived=index) and (indexing is None or not indexing.stale):

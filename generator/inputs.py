@@ -31,6 +31,10 @@ Key = tuple[str, ...]
 Pair = tuple[Key, str]
 """An input as a file was made from it: its key, and its digest then."""
 
+PACKED = "I"
+"""The array type of a file's inputs packed as indices into a table of pairs (4 bytes each), as the output
+manifest keeps them (generator/writer/manifest.py)."""
+
 SHELL: Key = ("shell",)
 """The input every file is made from: code, site.yaml, templates, navigation, private people."""
 
@@ -140,6 +144,24 @@ class Inputs:
         self._changed.update(pair for pair in fresh if self.value(pair[0]) != pair[1])
         self._seen |= fresh
         return [bool(pairs) and self._changed.isdisjoint(pairs) for pairs in recorded]
+
+    def still_packed(self, table: list[Pair], packed: list[bytes | None]) -> list[bool]:
+        """`still_each` of the files of the last manifest, whose inputs are the indices of their pairs in its table
+        (generator/writer/manifest.py), packed: the table is each distinct pair once, valued once; a file is
+        still when none of its indices is of a pair that changed. No pair is gathered from any file."""
+        current = (SHELL, self._shell)
+        shells = [number for number, pair in enumerate(table) if pair[0] == SHELL]
+        if any(table[number] != current for number in shells):
+            # Files made by other code: judged one at a time, without valuing keys it may not know.
+            return self.still_each([_unpacked(table, numbers) if numbers else () for numbers in packed])
+        if not shells:
+            return [False] * len(packed)
+        fresh = set(table) - self._seen
+        self._changed.update(pair for pair in fresh if self.value(pair[0]) != pair[1])
+        self._seen |= fresh
+        changed = {number for number, pair in enumerate(table) if pair in self._changed}
+        # A file made by this code reads the shell: every file's inputs hold its index.
+        return [bool(numbers) and changed.isdisjoint(memoryview(numbers).cast(PACKED)) for numbers in packed]
 
     def value_site(self) -> None:
         """Value now the keys made from the whole site (every entry's, every listing page's, the archive's
@@ -275,6 +297,10 @@ class Inputs:
 
     def _shell_value(self) -> str:
         return self._shell
+
+
+def _unpacked(table: list[Pair], numbers: bytes) -> tuple[Pair, ...]:
+    return tuple(map(table.__getitem__, memoryview(numbers).cast(PACKED)))
 
 
 def _joined(title: str, *parts: str) -> str:

@@ -342,8 +342,10 @@ class RenderFailed(Exception):
         self.error, self.owner, self.original, self.details = error, owner, original, details
 
 
-def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, progress=None) -> list[Outcome]:
-    """Render every route of the site, writing changed files under `root` (None: write nothing).
+def render_many(renderer, old: dict[str, Record], pairs: list, root: Path | None, jobs: int,
+                progress=None) -> list[Outcome]:
+    """Render every route of the site, writing changed files under `root` (None: write nothing). `old` are the
+    last output's records, whose inputs are indices into the table `pairs` (the last manifest's).
 
     In two rounds: first the routes whose targets say `renders_first` (entry pages, which store their
     entries' feed items as they go), then the others (feeds among them, which read those items). The items
@@ -356,7 +358,7 @@ def render_many(renderer, old: dict[str, Record], root: Path | None, jobs: int, 
     # Which files are unchanged is decided here, once, before any fork: each input is valued once, and the
     # workers (if the changed files are many enough to need them) get only what is to be rendered.
     known = [(index, old[route.path]) for index, route in enumerate(renderer.routes) if route.path in old]
-    for (index, previous), unchanged in zip(known, renderer.unchanged_each([previous for _, previous in known])):
+    for (index, previous), unchanged in zip(known, renderer.unchanged_each([previous for _, previous in known], pairs)):
         if unchanged:
             outcomes[index] = Outcome(renderer.routes[index].path, previous.fingerprint, previous.sha, False, 0,
                                       previous.inputs)

@@ -212,10 +212,11 @@ class RenderContext:
         fingerprint: the digest of everything it was made from."""
         return self.inputs.recorded(route.path, pairs)
 
-    def unchanged_each(self, previous: list) -> list[bool]:
-        """Whether each file the last build made (its manifest record) would come out the same: every input it
-        was made from (the shell among them) has the digest it had then. Each input is valued once per build."""
-        return self.inputs.still_each([record.inputs or () for record in previous])
+    def unchanged_each(self, previous: list, pairs: list) -> list[bool]:
+        """Whether each file the last build made (its manifest record, its inputs packed as indices into the
+        manifest's table `pairs`) would come out the same: every input it was made from (the shell among them)
+        has the digest it had then. Each input is valued once per build."""
+        return self.inputs.still_packed(pairs, [record.inputs for record in previous])
 
     # ---- templates ----
 

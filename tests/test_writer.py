@@ -88,6 +88,21 @@ def test_a_manifest_stored_another_way_means_a_full_write(tmp_path):
     assert tree(site / "output") == good
 
 
+def test_a_manifest_whose_inputs_point_past_its_table_means_a_full_write(tmp_path):
+    """A file's inputs are indices into the manifest's table of pairs: one that points past it (a damaged
+    manifest) must not be taken for a pair, nor crash the build."""
+    site = site_with_entries(tmp_path)
+    _, total = built(site)
+    [base] = (site / CACHE_DIR).glob("manifest-*.base-*")
+    stored = pickle.loads(base.read_bytes())
+    stored["pairs"] = pickle.dumps(pickle.loads(stored["pairs"])[:-1])
+    base.write_bytes(pickle.dumps(stored))
+    edit(site, 3, "Edited.")
+    written, _ = built(site)
+    assert written == total
+    assert tree(site / "output") == clean_tree(site, tmp_path)
+
+
 def test_a_manifest_whose_base_is_lost_means_a_full_write(tmp_path):
     site = site_with_entries(tmp_path)
     _, total = built(site)
@@ -129,30 +144,40 @@ def test_the_changes_and_the_base_load_as_the_records_of_the_last_build(tmp_path
     def on_disk(rel: str, n: int) -> Record:
         st = os.stat(files[rel])
         return Record(f"fp{n}", f"sha{n}", st.st_size, st.st_mtime_ns, st.st_ino, ((("entry", rel), f"d{n}"),))
+    def loaded(manifest: Manifest) -> dict[str, Record]:
+        """The records as the manifest loads them, their inputs unpacked from its table of pairs."""
+        records = manifest.load(out, 0o777 & ~_umask() & 0o666)
+        assert all(isinstance(record.inputs, bytes) for record in records.values())
+        return {rel: record._replace(inputs=manifest.pairs_of(record)) for rel, record in records.items()}
     first = {rel: on_disk(rel, 0) for rel in files}
     install(Manifest(tmp_path, out), first, set(first), {})
     manifest = Manifest(tmp_path, out)
+    assert loaded(manifest) == first
     old = manifest.load(out, 0o777 & ~_umask() & 0o666)
-    assert old == first
     # Two files have new records, one is gone: an eighth of the files or fewer, stored as changes.
     changed = {"f1.html": on_disk("f1.html", 1), "f2.html": on_disk("f2.html", 2)}
     paths = set(first) - {"f3.html"}
     install(manifest, changed, paths, old)
-    assert set(pickle.loads(pickle.loads(manifest.path.read_bytes())["changes"])) == {"f1.html", "f2.html", "f3.html"}
+    extra, changes = pickle.loads(pickle.loads(manifest.path.read_bytes())["changes"])
+    assert set(changes) == {"f1.html", "f2.html", "f3.html"}
+    assert extra == [(("entry", "f1.html"), "d1"), (("entry", "f2.html"), "d2")], "the pairs the base lacks"
     again = Manifest(tmp_path, out)
     expected = {rel: changed.get(rel) or first[rel] for rel in paths}
-    assert again.load(out, 0o777 & ~_umask() & 0o666) == expected
+    assert loaded(again) == expected
     # Nothing changed: the stored manifest stays as it is.
     before = os.stat(again.path).st_ino
-    install(again, {}, set(expected), expected)
+    kept = again.load(out, 0o777 & ~_umask() & 0o666)
+    install(again, {}, set(kept), kept)
     assert os.stat(again.path).st_ino == before
-    # Most files changed: the changes are folded into a new base.
+    # Most files changed: the changes are folded into a new base, whose table holds only the pairs still read.
     many = {rel: on_disk(rel, 5) for rel in sorted(expected)[:20]}
-    install(again, many, set(expected), expected)
+    install(again, many, set(kept), kept)
     stored = pickle.loads(again.path.read_bytes())
-    assert pickle.loads(stored["changes"]) == {}
+    assert pickle.loads(stored["changes"]) == ([], {})
     assert [p.name for p in again.path.parent.glob("manifest-*.base-*")] == [f"{again.path.stem}.base-{stored['base']}"]
-    assert Manifest(tmp_path, out).load(out, 0o777 & ~_umask() & 0o666) == expected | many
+    final = Manifest(tmp_path, out)
+    assert loaded(final) == expected | many
+    assert sorted(final.pairs) == sorted({pair for record in (expected | many).values() for pair in record.inputs})
 
 
 def _umask() -> int:

@@ -63,6 +63,8 @@ class WriteStage:
         self.tree = tree
         self.old = old
         """The last output's files that are still as it left them."""
+        self.pairs = manifest.pairs if manifest is not None else []
+        """The table their records' inputs are indices into (Manifest.pairs)."""
         self._under: dict[tuple[str, int], dict[str, list[str]]] = {}
         """The last output's files grouped by their folder at a depth, per top folder (see kept)."""
         self._lost: list[str] | None = None
@@ -329,8 +331,8 @@ def _changed_records(base: Path, outcomes: list[Outcome], old: dict[str, Record]
                 raise WriteFailed.of(outcome.path, exc) from None
             changed[outcome.path] = Record(outcome.fingerprint, outcome.sha, st.st_size, st.st_mtime_ns, st.st_ino,
                                            outcome.inputs)
-        elif outcome.fingerprint != previous.fingerprint or outcome.sha != previous.sha \
-                or (outcome.inputs is not previous.inputs and outcome.inputs != previous.inputs):
+        elif outcome.fingerprint != previous.fingerprint or outcome.sha != previous.sha:
+            # (The same fingerprint is the same inputs: it is their digest.)
             changed[outcome.path] = Record(outcome.fingerprint, outcome.sha, previous.size, previous.mtime_ns,
                                            previous.inode, outcome.inputs)
     return changed
