@@ -58,6 +58,43 @@ def test_peak_memory_sums_every_process_of_the_tree(tmp_path):
         parent.wait()
 
 
+SHRINKING = textwrap.dedent("""
+    import ctypes, sys
+    block = bytearray(60 * 1024 * 1024)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    print("big", flush=True)
+    sys.stdin.readline()
+    del block
+    ctypes.CDLL(None).malloc_trim(0)
+    print("small", flush=True)
+    sys.stdin.readline()
+""")
+
+
+def test_peak_memory_is_kept_while_samples_below_it_skip_the_costly_read(tmp_path):
+    """A process's PSS is at most its RSS: once the tree's RSS is below the peak, a sample cannot make a new one,
+    and the page-table walk of smaps_rollup (which slows the measured build) is skipped; the peak stays."""
+    script = tmp_path / "shrinking.py"
+    script.write_text(SHRINKING)
+    child = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        memory = proctree.PeakMemory(child.pid)
+        assert child.stdout.readline() == "big\n"
+        memory.sample()
+        child.stdin.write("\n")
+        child.stdin.flush()
+        assert child.stdout.readline() == "small\n"
+        for _ in range(3):
+            memory.sample()
+        assert memory.peak_mib >= 60
+        if proctree.HAS_ROLLUP:
+            assert memory.read == 1, "the samples below the peak read no PSS"
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_wait_idle_waits_for_the_work_to_end():
     busy = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 1.0\n"
                              "while time.time() < end: pass\ntime.sleep(30)"])
