@@ -157,7 +157,8 @@ def _build(site_dir: Path, out_dir: Path | None, held: ExitStack, *, drafts: boo
         # included.
         search_key = digest(code, config_bytes, repr(site.config), site.privacy.key())
         indexing = search.Indexing(site, Views(site), search_key, dict(last.search) if last else {},
-                                   timeout=config.limits.search_timeout, jobs=jobs)
+                                   timeout=config.limits.search_timeout, jobs=jobs,
+                                   folder=site_dir / CACHE_DIR if use_cache else None)
         held.callback(indexing.stop)
     routes = [route for output in OUTPUTS for route in output.routes(site)]
     errors.extend(collisions(routes))

@@ -14,6 +14,9 @@ embed, the code, site.yaml, the private people); an unchanged shard keeps the la
 edit re-indexes one shard, and the indexer's memory is bounded by a shard, not
 by the archive.
 
+Each shard's records are kept in the cache folder between builds, by what each
+is made from: an edit makes its entry's record again, not its shard's 650.
+
 Pagefind's output is made byte-identical from run to run: it lists languages in
 a random order, so pagefind-entry.json is rewritten with its languages sorted.
 """
@@ -30,9 +33,10 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator, Protocol
 
-from .cache import digest
+from .cache import digest, discard_file, load_stored, store
 from .embeds import PLACEHOLDER_RE
 from .entries import Entry
 from .errors import BuildFailed
@@ -58,6 +62,8 @@ SCRIPTS = ("pagefind.js", "pagefind-worker.js")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 """What a language and its hash in the index must look like: Pagefind makes file names of them."""
 _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
+RECORDS_PREFIX = "search-records-"
+"""The files of the cache folder that keep each shard's records (see _records)."""
 
 
 class IndexStage(Protocol):
@@ -78,6 +84,10 @@ class Shard:
     name: str
     entries: tuple[Entry, ...]
     fingerprint: str
+    made_of: tuple[str, ...] = ()
+    """What each entry's record is made from besides the key (`_inputs`), in the order of `entries`."""
+    key: str = ""
+    """What every record is also made from: code, site.yaml, the private people."""
 
 
 def shard_count(entries: int) -> int:
@@ -112,8 +122,8 @@ def shards(site: Site, key: str) -> list[Shard]:
     found = []
     for number, group in enumerate(members):
         group.sort(key=lambda e: site.urls[e.path])
-        fingerprint = digest(key, str(count), str(number), *(_inputs(site, e) for e in group))
-        found.append(Shard(str(number), tuple(group), fingerprint))
+        made_of = tuple(_inputs(site, e) for e in group)
+        found.append(Shard(str(number), tuple(group), digest(key, str(count), str(number), *made_of), made_of, key))
     return found
 
 
@@ -148,6 +158,30 @@ def record(views: Views, entry: Entry) -> Record:
               ("regions", "|".join(meta.regions)), ("sectors", "|".join(meta.sectors))),
         sort=(("date", date.iso),),
     )
+
+
+def _records(views: Views, shard: Shard, folder: Path | None) -> list[Record]:
+    """The shard's records: each kept from the last build that indexed the shard when it is made from the same
+    inputs (its entry, URL and shown threads, and the key), else made now (generator/pagefind.py's Record is
+    plain data, pickled as it is). The shard's file is then written again with exactly its records."""
+    path = folder / f"{RECORDS_PREFIX}{shard.name}.pickle" if folder is not None else None
+    kept = _kept_records(path, shard.key)
+    records = [kept.get(made_of) or record(views, entry) for entry, made_of in zip(shard.entries, shard.made_of)]
+    if path is not None and (len(kept) != len(records)
+                             or any(kept.get(made_of) is not found for made_of, found in zip(shard.made_of, records))):
+        store(path, "records", {"key": shard.key, "records": dict(zip(shard.made_of, records))})
+    return records
+
+
+def _kept_records(path: Path | None, key: str) -> dict[str, Record]:
+    """The records kept in `path` (by what each is made from), if they were made under `key`; else none."""
+    stored = load_stored(path, "records", dict) if path is not None else None
+    if stored is None or stored.get("key") != key or not isinstance(stored.get("records"), dict):
+        return {}
+    records = stored["records"]
+    if not all(type(made_of) is str and type(found) is Record for made_of, found in records.items()):
+        return {}  # not this code's records
+    return records
 
 
 def _shown_thread(site: Site, slug: str) -> Entry | None:
@@ -194,9 +228,12 @@ class Indexing:
     """
 
     def __init__(self, site: Site, views: Views, key: str, published: dict[str, str], *, timeout: float,
-                 jobs: int = 1):
+                 jobs: int = 1, folder: Path | None = None):
         self.views, self.timeout, self.jobs = views, timeout, jobs
+        self.folder = folder
+        """Where each shard's records are kept between builds (None: nowhere)."""
         self.shards = shards(site, key)
+        _discard_other_records(folder, {shard.name for shard in self.shards})
         self.kept: list = []
         """The unchanged shards' files, as the last output holds them (once confirmed)."""
         self.stale: list[Shard] = [shard for shard in self.shards if published.get(shard.name) != shard.fingerprint]
@@ -208,7 +245,7 @@ class Indexing:
         if 0 < len(self.stale) <= self.jobs:
             # The child inherits the site and copies only what its shards' records touch: few shards, so
             # bounded; an archive indexed whole (a cold build) is indexed after the render instead.
-            self.background = _Background(self.views, self.stale, self.timeout, self.jobs)
+            self.background = _Background(self.views, self.stale, self.timeout, self.jobs, self.folder)
 
     def confirm(self, stage: IndexStage) -> None:
         """Judge each shard by the last output's files; a guess that was wrong is indexed again from the start.
@@ -237,7 +274,7 @@ class Indexing:
         if self.background is not None:
             indexed = self.background.results()
         else:
-            indexed = _indexed(self.views, self.stale, self.timeout, self.jobs)
+            indexed = _indexed(self.views, self.stale, self.timeout, self.jobs, self.folder)
         for shard, files in indexed:
             outcomes += stage.add_files({f"{INDEX_DIR}/{shard.name}/{rel}": data for rel, data in files.items()},
                                         shard.fingerprint)
@@ -251,11 +288,11 @@ class Indexing:
 class _Background:
     """Shards indexed by a forked process (which runs `_indexed`) while the parent goes on; `results` waits."""
 
-    def __init__(self, views: Views, stale: list[Shard], timeout: float, jobs: int):
+    def __init__(self, views: Views, stale: list[Shard], timeout: float, jobs: int, folder: Path | None):
         context = multiprocessing.get_context("fork")
         self.stale, self.timeout = stale, timeout
         self.answers, send = context.Pipe(duplex=False)
-        self.process = context.Process(target=_index_in_child, args=(send, views, stale, timeout, jobs),
+        self.process = context.Process(target=_index_in_child, args=(send, views, stale, timeout, jobs, folder),
                                        daemon=True)
         with signals_held():
             self.process.start()
@@ -315,11 +352,11 @@ _GRACE = 30.0
 enforces itself: only a process that stopped answering altogether is waited for that long."""
 
 
-def _index_in_child(send, views: Views, stale: list[Shard], timeout: float, jobs: int) -> None:
+def _index_in_child(send, views: Views, stale: list[Shard], timeout: float, jobs: int, folder: Path | None) -> None:
     as_child()
     signal.signal(signal.SIGTERM, _stopped)  # `_indexed` then stops its Pagefind process groups on its way out
     try:
-        message = ("done", {shard.name: files for shard, files in _indexed(views, stale, timeout, jobs)})
+        message = ("done", {shard.name: files for shard, files in _indexed(views, stale, timeout, jobs, folder)})
     except SystemExit:
         return  # stopped by the parent, which wants no answer
     except BuildFailed as exc:
@@ -332,7 +369,8 @@ def _index_in_child(send, views: Views, stale: list[Shard], timeout: float, jobs
         pass  # the parent stopped listening: it has its own failure to report
 
 
-def _indexed(views: Views, stale: list[Shard], timeout: float, jobs: int) -> Iterator[tuple[Shard, dict]]:
+def _indexed(views: Views, stale: list[Shard], timeout: float, jobs: int,
+             folder: Path | None = None) -> Iterator[tuple[Shard, dict]]:
     """Each shard of `stale` with its files, as Pagefind processes (one per thread, which only waits on it)
     finish them. A failure in one stops them all: the first failure is raised, after every thread ended."""
     if not stale:
@@ -348,7 +386,8 @@ def _indexed(views: Views, stale: list[Shard], timeout: float, jobs: int) -> Ite
         for _ in range(max(1, min(jobs, len(stale)))):
             processes.append(Pagefind(timeout))
         for pagefind in processes:
-            thread = threading.Thread(target=_index_shards, args=(views, pagefind, pending, done), daemon=True)
+            thread = threading.Thread(target=_index_shards, args=(views, pagefind, pending, done, folder),
+                                      daemon=True)
             thread.start()
             threads.append(thread)
         for _ in stale:
@@ -365,18 +404,32 @@ def _indexed(views: Views, stale: list[Shard], timeout: float, jobs: int) -> Ite
             pagefind.close()
 
 
-def _index_shards(views: Views, pagefind: Pagefind, pending: queue.SimpleQueue, done: queue.SimpleQueue) -> None:
+def _index_shards(views: Views, pagefind: Pagefind, pending: queue.SimpleQueue, done: queue.SimpleQueue,
+                  folder: Path | None) -> None:
     while True:
         try:
             shard = pending.get_nowait()
         except queue.Empty:
             return
         try:
-            files = _bundle(pagefind.index([record(views, entry) for entry in shard.entries]), shard.name)
+            files = _bundle(pagefind.index(_records(views, shard, folder)), shard.name)
         except BaseException as exc:  # handed to the main thread, which raises it
             done.put((shard, exc))
             return
         done.put((shard, files))
+
+
+def _discard_other_records(folder: Path | None, names: set[str]) -> None:
+    """Remove the kept records of shards the archive no longer has (it grew into more shards, or fewer)."""
+    if folder is None:
+        return
+    try:
+        found = list(folder.glob(f"{RECORDS_PREFIX}*.pickle"))
+    except OSError:
+        return
+    for path in found:
+        if path.name[len(RECORDS_PREFIX):-len(".pickle")] not in names:
+            discard_file(path)
 
 
 def _bundle(files: dict[str, bytes], shard: str) -> dict[str, bytes]:

@@ -119,6 +119,61 @@ def test_an_edit_reindexes_only_the_shard_of_the_entry_and_equals_a_clean_build(
     assert tree(site_dir / "output") == tree(tmp_path / "clean")
 
 
+def test_an_edit_makes_the_search_record_of_its_entry_alone(tmp_path, monkeypatch):
+    """Each shard's records are kept between builds: an edit makes its entry's record again, not its shard's
+    (whichever process indexes: the records made are logged to a file, which a forked process also writes)."""
+    monkeypatch.setattr(search, "SHARD_SIZE", 4)
+    log = tmp_path / "made.log"
+    real = search.record
+
+    def logged(views, entry):
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(entry.path + "\n")
+        return real(views, entry)
+    monkeypatch.setattr(search, "record", logged)
+    site_dir = archive(tmp_path / "site")
+    build(site_dir, jobs=2)
+    site, _ = assembled(site_dir)
+    assert sorted(log.read_text(encoding="utf-8").split()) == sorted(e.path for e in search.searchable(site))
+    log.unlink()
+    edited = "content/articles/a03.md"
+    (site_dir / edited).write_text(entry("Article 3", "2017-10-04", body="Rewritten: newword.", regions=["us"],
+                                         sectors=["sports"]))
+    build(site_dir, jobs=2)
+    assert log.read_text(encoding="utf-8").split() == [edited]
+    build(site_dir, tmp_path / "clean", use_cache=False)
+    assert tree(site_dir / "output") == tree(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "another key"])
+def test_kept_search_records_that_cannot_be_used_are_made_again(tmp_path, monkeypatch, damage):
+    """A shard's kept records that cannot be read, or were made under other code, site.yaml or private people,
+    are made again: the index is a clean build's."""
+    import pickle
+    from generator.cache import CACHE_DIR, SCHEMA
+    monkeypatch.setattr(search, "SHARD_SIZE", 4)
+    site_dir = archive(tmp_path / "site")
+    build(site_dir, jobs=2)
+    kept = sorted((site_dir / CACHE_DIR).glob(f"{search.RECORDS_PREFIX}*.pickle"))
+    assert [path.name for path in kept] == [f"{search.RECORDS_PREFIX}{n}.pickle" for n in range(4)]
+    for path in kept:
+        if damage == "garbage":
+            path.write_bytes(b"not a pickle")
+        else:
+            stored = pickle.loads(path.read_bytes())
+            records = {made_of: search.Record(found.url, found.language, "wrong text", found.meta, found.sort)
+                       for made_of, found in stored["records"]["records"].items()}
+            path.write_bytes(pickle.dumps({"schema": SCHEMA, "records": {"key": "another", "records": records}}))
+    (site_dir / "content/articles/a03.md").write_text(entry("Article 3", "2017-10-04", body="Rewritten: newword.",
+                                                            regions=["us"], sectors=["sports"]))
+    build(site_dir, jobs=2)
+    (site_dir / "content/articles/a03.md").write_text(entry("Article 3", "2017-10-04", body="Again: otherword.",
+                                                            regions=["us"], sectors=["sports"]))
+    build(site_dir, jobs=2)
+    build(site_dir, tmp_path / "clean", use_cache=False)
+    assert tree(site_dir / "output") == tree(tmp_path / "clean")
+
+
 def _started(monkeypatch) -> list[list[str]]:
     """The shards each background indexing process of the builds that follow was started with."""
     started: list[list[str]] = []
