@@ -153,7 +153,7 @@ class Inputs:
         shells = [number for number, pair in enumerate(table) if pair[0] == SHELL]
         if any(table[number] != current for number in shells):
             # Files made by other code: judged one at a time, without valuing keys it may not know.
-            return self.still_each([_unpacked(table, numbers) if numbers else () for numbers in packed])
+            return self.still_each([unpacked(table, numbers) if numbers else () for numbers in packed])
         if not shells:
             return [False] * len(packed)
         fresh = set(table) - self._seen
@@ -299,7 +299,8 @@ class Inputs:
         return self._shell
 
 
-def _unpacked(table: list[Pair], numbers: bytes) -> tuple[Pair, ...]:
+def unpacked(table: list[Pair], numbers: bytes) -> tuple[Pair, ...]:
+    """The pairs of a file's inputs packed as indices into `table` (see PACKED)."""
     return tuple(map(table.__getitem__, memoryview(numbers).cast(PACKED)))
 
 

@@ -84,9 +84,9 @@ class Shard:
     name: str
     entries: tuple[Entry, ...]
     fingerprint: str
-    made_of: tuple[str, ...] = ()
+    made_of: tuple[str, ...]
     """What each entry's record is made from besides the key (`_inputs`), in the order of `entries`."""
-    key: str = ""
+    key: str
     """What every record is also made from: code, site.yaml, the private people."""
 
 
@@ -166,9 +166,13 @@ def _records(views: Views, shard: Shard, folder: Path | None) -> list[Record]:
     plain data, pickled as it is). The shard's file is then written again with exactly its records."""
     path = folder / f"{RECORDS_PREFIX}{shard.name}.pickle" if folder is not None else None
     kept = _kept_records(path, shard.key)
-    records = [kept.get(made_of) or record(views, entry) for entry, made_of in zip(shard.entries, shard.made_of)]
-    if path is not None and (len(kept) != len(records)
-                             or any(kept.get(made_of) is not found for made_of, found in zip(shard.made_of, records))):
+    records, made = [], False
+    for entry, made_of in zip(shard.entries, shard.made_of):
+        found = kept.get(made_of)
+        if found is None:
+            found, made = record(views, entry), True
+        records.append(found)
+    if path is not None and (made or len(kept) != len(records)):
         store(path, "records", {"key": shard.key, "records": dict(zip(shard.made_of, records))})
     return records
 

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from generator.cache import CACHE_DIR, SCHEMA
+from generator.inputs import unpacked
 from generator.writer import Manifest, Record
 
 from conftest import BASE_CONFIG, entry, run, tree, write_files
@@ -148,7 +149,7 @@ def test_the_changes_and_the_base_load_as_the_records_of_the_last_build(tmp_path
         """The records as the manifest loads them, their inputs unpacked from its table of pairs."""
         records = manifest.load(out, 0o777 & ~_umask() & 0o666)
         assert all(isinstance(record.inputs, bytes) for record in records.values())
-        return {rel: record._replace(inputs=manifest.pairs_of(record)) for rel, record in records.items()}
+        return {rel: record._replace(inputs=unpacked(manifest.pairs, record.inputs)) for rel, record in records.items()}
     first = {rel: on_disk(rel, 0) for rel in files}
     install(Manifest(tmp_path, out), first, set(first), {})
     manifest = Manifest(tmp_path, out)

@@ -166,12 +166,6 @@ class Manifest:
         self._base_size = len(stored["stats"]) + len(stored["rest"]) + len(stored["pairs"])
         return valid
 
-    def pairs_of(self, record: Record) -> tuple:
-        """A record's inputs as pairs, whether loaded (packed) or made by this build."""
-        if not isinstance(record.inputs, bytes):
-            return record.inputs
-        return tuple(map(self.pairs.__getitem__, array(PACKED, record.inputs)))
-
     def listed(self) -> set[str]:
         """The files the loaded manifest lists, those changed on disk since among them (see load)."""
         return self._paths
