@@ -286,9 +286,11 @@ def test_an_entry_cache_that_cannot_be_written_does_not_fail_the_build(built, mo
 # ---- the search indexer ---------------------------------------------------------
 
 
-def fake_pagefind(folder: Path, program: str) -> None:
-    """A `python -m pagefind` that runs `program` instead (found first on PYTHONPATH)."""
-    write_files(folder, {"pagefind/__init__.py": "", "pagefind/__main__.py": textwrap.dedent(program)})
+def fake_pagefind(folder: Path, program: str) -> Path:
+    """A Pagefind program that runs the Python `program` instead."""
+    write_files(folder, {"pagefind": f"#!{sys.executable}\n" + textwrap.dedent(program)})
+    (folder / "pagefind").chmod(0o755)
+    return folder / "pagefind"
 
 
 FAKE_SERVICE = """
@@ -323,8 +325,7 @@ def fake_service(files: dict[str, str]) -> str:
 @pytest.fixture
 def with_fake_pagefind(tmp_path, monkeypatch):
     def install(program: str) -> None:
-        fake_pagefind(tmp_path / "fake", program)
-        monkeypatch.setenv("PYTHONPATH", f"{tmp_path / 'fake'}{os.pathsep}{REPO}")
+        monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake_pagefind(tmp_path / "fake", program)))
     return install
 
 
@@ -350,6 +351,18 @@ def test_a_failing_indexer_is_one_message_naming_its_status_and_last_line(built,
     assert result.code == 1 and "Traceback" not in result.err
     lines = result.err.strip().splitlines()
     assert len(lines) == 2 and "3" in lines[0] and "the disk is on fire" in lines[0], result.err
+    assert_unchanged(site, before)
+    assert [e.code for e in failure(site).errors] == [Code.SEARCH]
+
+
+def test_an_indexer_that_cannot_be_started_is_one_message_naming_why(built, monkeypatch, tmp_path):
+    site, before = built
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-such-pagefind"))
+    result = run("build", "--site", str(site))
+    assert result.code == 1 and "Traceback" not in result.err
+    assert result.err == ("site.yaml: the search index could not be built: Pagefind could not be started: No such "
+                          "file or directory (install Chorus with its dependencies (pagefind[extended]), or set "
+                          "search: false in site.yaml)\n1 error in 1 file\n")
     assert_unchanged(site, before)
     assert [e.code for e in failure(site).errors] == [Code.SEARCH]
 
