@@ -59,7 +59,7 @@ class Record:
 def executable() -> str:
     """Pagefind's program, found where its Python package looks for it: PAGEFIND_BINARY_PATH, the binary of
     pagefind[extended], of plain pagefind, then the PATH. Run directly: `python -m pagefind` starts an interpreter
-    only to exec it, 0.1 s before the indexing of every edit can start."""
+    only to exec it (0.15 s before Pagefind's first answer, against 0.005 s)."""
     given = os.environ.get("PAGEFIND_BINARY_PATH")
     if given:
         return given
