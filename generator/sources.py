@@ -160,7 +160,7 @@ def _problem(entry: os.DirEntry, rel: str, root: Path) -> SourceError | None:
 
     if not _is_utf8(entry.name):
         return refuse("the name is not valid UTF-8", "rename it: file and folder names must be UTF-8")
-    if _is_link(entry) and _leads_out(entry.path, root):
+    if _escapes(entry, root):
         return _escape_error(rel)
     try:
         mode = os.stat(entry.path).st_mode  # follows links: what a reader of the path would get
@@ -212,16 +212,15 @@ def _reason(exc: OSError) -> str:
     return exc.strerror.lower() if exc.strerror else type(exc).__name__
 
 
-def _is_link(entry: os.DirEntry) -> bool:
+def _escapes(entry: os.DirEntry, root: Path) -> bool:
+    """A symbolic link that leads out of the site folder (a build must not publish /etc/passwd). Whether it is a
+    link the listing says where the file system tells it: no lstat per file."""
     try:
-        return entry.is_symlink()  # from the listing itself where the file system says: no lstat per file
+        if not entry.is_symlink():
+            return False
     except OSError:
         return False
-
-
-def _leads_out(link: str, root: Path) -> bool:
-    """A symbolic link that leads out of the site folder (a build must not publish /etc/passwd)."""
-    return not os.path.realpath(link).startswith(str(root) + os.sep)
+    return not os.path.realpath(entry.path).startswith(str(root) + os.sep)
 
 
 def _escape_error(rel: str) -> SourceError:
