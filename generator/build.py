@@ -24,6 +24,7 @@ from pathlib import Path
 from .cache import (CACHE_DIR, BuildState, EntryCache, code_digest, collections_spaced, collector_paused, current_umask,
                     digest, file_identity, joined_digest, load_state, salt, save_state, state_path)
 from .config import CONFIG_FILE, load_config
+from .entries import Repeats
 from .errors import BuildFailed, Code, ErrorList, SourceError
 from .parallel import RenderFailed, default_jobs, read_many, release_free_memory, render_many, scan_many
 from .outputs import OUTPUTS
@@ -313,11 +314,11 @@ def _read_entries(site_dir: Path, config, config_salt: str, keyed, cache, jobs: 
     if cache is not None:
         cache.put_many(fresh)
         cache.prune({key for key, _, _ in keyed})
-    entries, warnings = [], _config_warnings(config)
+    entries, warnings, repeats = [], _config_warnings(config), Repeats()
     for entry, entry_errors in results:
         errors.extend(entry_errors)
         if entry is not None:
-            entries.append(entry)
+            entries.append(repeats.shared(entry))
             warnings += entry.warnings
     progress("reading entries", total, total)
     return entries, errors, warnings, len(hits), keyed
@@ -345,19 +346,30 @@ def _render_and_write(site_dir: Path, out_dir: Path, stage: WriteStage, renderer
     """
     index = search.INDEX_DIR if indexing is not None else None
     gate = _PrivacyGate(site_dir, out_dir, renderer.site, use_cache, jobs)
+    indexed = None
     try:
         if indexing is not None:
             indexing.confirm(stage)
+            if indexing.stale and not indexing.in_background():
+                # Many shards (a first build; few are indexed meanwhile): indexed now, while the build holds little
+                # more than the site, not also the render's outcomes beside Pagefind's processes (at 50,000 entries,
+                # the build's largest moment). What reading let go of, then each shard's records and files once
+                # added (in the threads' own allocator arenas), are handed back to the system, not kept for reuse.
+                progress("indexing for search")
+                release_free_memory()
+                indexed = indexing.finish(stage, after_each=release_free_memory)
         outcomes = _render(renderer, stage.old, stage.pairs, stage.root, jobs, progress)
         renderer.forget()  # held through the index and the publish otherwise
-        release_free_memory()  # and what the render let go of, before Pagefind's processes start
+        release_free_memory()  # and what the render let go of, before the publish
         if not stage.changed(outcomes, derived=index) and (indexing is None or not indexing.stale):
             # Nothing changed, not even what a search record is made from (new code may change a record
             # and no page): the search index stays as it is, and so does the output folder.
             outcomes += stage.kept(index)
             return (*stage.keep(outcomes, gate), len(outcomes))
         stage.link_unchanged(outcomes)
-        if indexing is not None:
+        if indexed is not None:
+            outcomes += indexed
+        elif indexing is not None:
             progress("indexing for search")
             outcomes += indexing.finish(stage)
     finally:

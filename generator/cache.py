@@ -155,6 +155,18 @@ class RowFormat:
         unpickler.persistent_load = self.shared.__getitem__  # a lookup in C for each id: no Python call
         return unpickler.load()
 
+    def results(self, rows: list[tuple[str, bytes, bytes | None]], bodies: BodyFile) -> list:
+        """The read results (entry, errors) of rows made by `row`, each entry given its body, the bodies written
+        to `bodies` together. Raises pickle.UnpicklingError for a row of another format."""
+        results = [(self.result(value), body) for _, value, body in rows]
+        for result, body in results:
+            if not (type(result) is tuple and len(result) == 2 and isinstance(result[1], (list, tuple))
+                    and (result[0] is None and body is None or type(result[0]) is Entry and body is not None)):
+                raise pickle.UnpicklingError("not a row of this format")  # written by another version
+        written = iter(bodies.put_many_encoded([body for _, body in results if body is not None]))
+        return [(entry.given_body(next(written)), errors) if entry is not None else (None, errors)
+                for (entry, errors), _ in results]
+
 
 class _Shared(dict):
     """Persistent id -> object; a timezone is named by its key."""
@@ -270,15 +282,8 @@ class EntryCache:
     def _take(self, rows: list[tuple[str, bytes, bytes | None]], found: dict[str, object]) -> None:
         """Read results (entry, errors) from their rows, each entry given its body, the bodies written to the body
         file together."""
-        form = self._form()
-        results = [(key, form.result(value), body) for key, value, body in rows]
-        for _, result, body in results:
-            if not (type(result) is tuple and len(result) == 2 and isinstance(result[1], (list, tuple))
-                    and (result[0] is None and body is None or type(result[0]) is Entry and body is not None)):
-                raise pickle.UnpicklingError("not a row of this format")  # written by another version
-        bodies = iter(self._bodies().put_many_encoded([body for _, _, body in results if body is not None]))
-        for key, (entry, errors), body in results:
-            found[key] = (entry.given_body(next(bodies)), errors) if entry is not None else (None, errors)
+        for (key, _, _), result in zip(rows, self._form().results(rows, self._bodies())):
+            found[key] = result
 
     def _form(self) -> RowFormat:
         if self.form is None:

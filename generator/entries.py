@@ -539,3 +539,27 @@ def first_paragraph_text(body_html: str) -> str:
         return plain
     cut = plain[:SUMMARY_LIMIT].rsplit(" ", 1)[0]
     return cut.rstrip(",;:.") + "…"
+
+
+REPEATED = ("tags", "regions", "sectors", "authors", "content_warnings")
+"""Front-matter keys whose values many entries repeat (see Repeats)."""
+
+
+class Repeats:
+    """One object for each value that many entries repeat (a tag, an author, a list of regions), for a build's
+    entries. Read apart (from the entry cache's rows, from the reading processes), each entry holds copies of
+    its own: at 10,000 entries, 34,000 tags where a few hundred differ, held to the build's end."""
+
+    def __init__(self) -> None:
+        self._seen: dict = {}
+
+    def shared(self, entry: Entry) -> Entry:
+        """`entry`, each of its repeated values replaced in place by the equal one other entries hold. Set in place,
+        as for given_body: the entry was just read, and nothing else holds it yet."""
+        meta, seen = entry.meta, self._seen
+        for name in REPEATED:
+            values = getattr(meta, name)
+            if values:
+                values = tuple([seen.setdefault(value, value) for value in values])
+                object.__setattr__(meta, name, seen.setdefault(values, values))
+        return entry

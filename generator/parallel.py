@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .bodies import BodyFile, spill
-from .cache import CACHE_DIR, digest
+from .cache import CACHE_DIR, RowFormat, digest
 from .entries import read_entry
 from .errors import SourceError
 from .feeditems import process_alive, save_items, store_of
@@ -233,15 +233,37 @@ RENDER_CHUNK = 500
 """Routes per task, at most, for the same reason (their outcomes)."""
 
 
-def _read_chunk(state, items):
-    config, markdown = state
+@dataclass
+class _ReadState:
+    """What a reading process inherits: the config, a Markdown converter, and how to send its results back."""
+
+    config: object
+    markdown: MarkdownRenderer
+    parent: int
+    """The process that reads too: its own results are not sent, so not encoded."""
+    form: RowFormat
+    """How results are sent back: as the entry cache's rows, which the parent makes into entries as lean as those
+    taken from the cache (pickled as they are, each record would come back with a dict of its own)."""
+
+
+_ROW = "row"
+
+
+def _read_chunk(state: _ReadState, items):
+    sent = os.getpid() != state.parent
     out = []
     for source, raw in items:
         try:
-            out.append(read_entry(source, raw, config, markdown))
+            result = read_entry(source, raw, state.config, state.markdown)
         except Exception as exc:  # reported by the parent as an internal error naming the file
             out.append(("internal", source.path, _portable(exc), traceback.format_exc()))
+            continue
+        out.append((_ROW, state.form.row("", result)) if sent else result)
     return out
+
+
+def _is_row(result: tuple) -> bool:
+    return type(result[0]) is str and result[0] == _ROW
 
 
 def read_many(items: list, config, jobs: int) -> list:
@@ -250,7 +272,7 @@ def read_many(items: list, config, jobs: int) -> list:
     Each entry's body is written out of memory as its chunk comes back (generator/bodies.py), and the
     chunk's bytes are let go of (`items` is emptied): the sources and bodies of an archive are never all
     held at once."""
-    state = (config, MarkdownRenderer(unsafe_html=config.markdown.unsafe_html))
+    state = _ReadState(config, MarkdownRenderer(unsafe_html=config.markdown.unsafe_html), os.getpid(), RowFormat())
     # Chunks of at most READ_CHUNK: each comes back (pickled) whole, and the parent lets its bytes go after.
     size = max(1, len(items)) if len(items) < 64 else min(READ_CHUNK, max(16, len(items) // (jobs * 8)))
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
@@ -259,7 +281,9 @@ def read_many(items: list, config, jobs: int) -> list:
 
     def spill_chunk(chunk: list, results: list) -> list:
         chunk.clear()
-        return [spill(result, bodies) for result in results]
+        rows = [result[1] for result in results if _is_row(result)]
+        decoded = iter(state.form.results(rows, bodies))
+        return [next(decoded) if _is_row(result) else spill(result, bodies) for result in results]
 
     with _frozen_heap():
         return [result for chunk in _fork_map(jobs, state, _read_chunk, chunks, spill_chunk) for result in chunk]
@@ -274,9 +298,9 @@ FORK_SCAN = 1000
 few dozen) are scanned sooner by the calling process alone."""
 
 
-def _scan_chunk(state, rels: list[str]) -> list[tuple[str, str | None]]:
+def _scan_chunk(state, joined: str) -> list[str | None]:
     privacy, root = state
-    return [(rel, privacy.scan_file(root / rel)) for rel in rels]
+    return [privacy.scan_file(root / rel) for rel in joined.split("\0")]
 
 
 def scan_many(privacy, root: Path, rels: list[str], jobs: int) -> list[tuple[str, str | None]]:
@@ -291,8 +315,13 @@ def scan_many(privacy, root: Path, rels: list[str], jobs: int) -> list[tuple[str
         # What the publish freed just before (the manifest encoded): else the workers share pages the parent then
         # reuses, and each page it writes is held twice.
         release_free_memory()
+    # A task is one string made now, its paths joined: a worker that took the paths themselves would write to the
+    # reference count of each, and so copy every page of the build's memory that holds one (at 50,000 entries,
+    # most of it: they lie among the outcomes). A worker sends back what it found, in order, not the paths.
+    tasks = ["\0".join(chunk) for chunk in chunks]
     with _frozen_heap():
-        return [pair for chunk in _fork_map(jobs, (privacy, root), _scan_chunk, chunks) for pair in chunk]
+        found = _fork_map(jobs, (privacy, root), _scan_chunk, tasks)
+    return [pair for chunk, hits in zip(chunks, found) for pair in zip(chunk, hits)]
 
 
 # ---- stage 5: rendering and writing pages ------------------------------------

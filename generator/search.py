@@ -34,7 +34,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from .cache import digest, discard_file, load_stored, store
 from .embeds import PLACEHOLDER_RE
@@ -226,8 +226,9 @@ class Indexing:
     most one per job, as after an edit), a forked process starts indexing them at once, while the build judges
     and renders the pages. `confirm`, once the write stage is ready, judges the shards by the last
     output's files (what the manifest holds, checked against the disk) and starts again if the guess was
-    wrong. `finish`, after the render, keeps the unchanged shards as the last output left them and adds the
-    new ones' files (indexing them then if no background process did). Whatever happens, `stop` ends the
+    wrong. `finish` keeps the unchanged shards as the last output left them and adds the new ones' files: after
+    the render, those the background process made; before it, when the shards are many (an archive indexed
+    whole), indexing them there and then (see build._render_and_write). Whatever happens, `stop` ends the
     background process.
     """
 
@@ -248,7 +249,7 @@ class Indexing:
     def _start(self) -> None:
         if 0 < len(self.stale) <= self.jobs:
             # The child inherits the site and copies only what its shards' records touch: few shards, so
-            # bounded; an archive indexed whole (a cold build) is indexed after the render instead.
+            # bounded; an archive indexed whole (a cold build) is indexed before the render instead.
             self.background = _Background(self.views, self.stale, self.timeout, self.jobs, self.folder)
 
     def confirm(self, stage: IndexStage) -> None:
@@ -267,12 +268,16 @@ class Indexing:
             self.background, self.stale = None, stale
             self._start()
 
+    def in_background(self) -> bool:
+        """Whether a forked process is indexing the stale shards while the build goes on."""
+        return self.background is not None
+
     def fingerprints(self) -> dict[str, str]:
         """Each shard's fingerprint, for the next build's guess once this index is published."""
         return {shard.name: shard.fingerprint for shard in self.shards}
 
-    def finish(self, stage: IndexStage) -> list:
-        """The index's outcomes, sorted by path."""
+    def finish(self, stage: IndexStage, after_each: Callable[[], None] = lambda: None) -> list:
+        """The index's outcomes, sorted by path; `after_each` is called once each shard's files are added."""
         stage.link_unchanged(self.kept)
         outcomes = list(self.kept)
         if self.background is not None:
@@ -282,6 +287,8 @@ class Indexing:
         for shard, files in indexed:
             outcomes += stage.add_files({f"{INDEX_DIR}/{shard.name}/{rel}": data for rel, data in files.items()},
                                         shard.fingerprint)
+            del files
+            after_each()
         return sorted(outcomes, key=lambda outcome: outcome.path)
 
     def stop(self) -> None:

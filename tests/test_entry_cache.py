@@ -9,6 +9,7 @@ kind of entry, embeds, private people and warnings.
 from __future__ import annotations
 
 import pickle
+import shutil
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -107,3 +108,26 @@ def test_a_row_repeats_no_field_names(demo_results):
     _, value, body = RowFormat().row("key-0", (entry, errors))
     assert b"content_warnings_collapse" not in value and b"generator.entries" not in value
     assert body == entry.body.encode("utf-8")
+
+
+def test_entries_read_apart_share_the_values_they_repeat(tmp_path):
+    """A tag, an author, a list of regions: one object for every entry that has it, whether the entries were
+    parsed by the reading processes (a first build) or taken from the cache's rows (the next one). At 50,000
+    entries, copies of their own would be some tens of MiB held to the build's end."""
+    from conftest import BASE_CONFIG, entry, write_files
+    from generator.build import build
+    files = {"site.yaml": BASE_CONFIG}
+    for i in range(80):  # enough for the reading to be shared with a forked process
+        files[f"content/articles/a{i:02d}.md"] = entry(
+            f"Article {i}", f"2017-10-{1 + i % 28:02d}", tags=["#MeToo", f"Topic {i % 3}"], regions=["us"],
+            sectors=["sports"], authors=["Ann Lee"], content_warnings=["sexual violence"])
+    site = write_files(tmp_path / "site", files)
+    for taken_from_cache in (0, 80):
+        shutil.rmtree(site / "output", ignore_errors=True)  # else the second build would have nothing to do
+        report = build(site, jobs=2)
+        assert report.cached == taken_from_cache
+        metas = [e.meta for e in report.context.site.entries]
+        assert len({id(tag) for meta in metas for tag in meta.tags}) == 4  # #MeToo and three topics
+        assert len({id(meta.tags) for meta in metas}) == 3
+        for name in ("regions", "sectors", "authors", "content_warnings"):
+            assert len({id(getattr(meta, name)) for meta in metas}) == 1, name

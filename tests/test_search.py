@@ -322,3 +322,27 @@ def test_new_code_that_changes_records_and_no_page_reindexes_once(tmp_path, monk
                                                             regions=["us"], sectors=["sports"]))
     build(site_dir)
     assert stale == [1], "the build after the upgrade re-indexed more than the edited entry's shard"
+
+
+def test_a_first_build_indexes_before_it_renders_and_an_edit_while_it_renders(tmp_path, monkeypatch):
+    """Indexed whole, the archive is indexed while the build holds little more than the site: Pagefind's
+    processes are never run beside the render's results (a first build's largest moment for memory). An edit's
+    few shards are indexed by a forked process while the pages render."""
+    import generator.build as build_module
+    monkeypatch.setattr(search, "SHARD_SIZE", 4)
+    site_dir = archive(tmp_path / "site")
+    events: list[str] = []
+    real_indexed, real_render = search._indexed, build_module._render
+    monkeypatch.setattr(search, "_indexed", lambda *args, **kwargs: (events.append("index"),
+                                                                     real_indexed(*args, **kwargs))[1])
+    monkeypatch.setattr(build_module, "_render", lambda *args: (events.append("render"), real_render(*args))[1])
+    started = _started(monkeypatch)
+    build(site_dir, jobs=2)
+    assert events == ["index", "render"] and started == []
+    events.clear()
+    (site_dir / "content/articles/a03.md").write_text(entry("Article 3", "2017-10-04", body="Rewritten.",
+                                                            regions=["us"], sectors=["sports"]))
+    build(site_dir, jobs=2)
+    assert events == ["render"] and len(started) == 1  # the forked process's own call is not seen here
+    build(site_dir, tmp_path / "clean", use_cache=False)
+    assert tree(site_dir / "output") == tree(tmp_path / "clean")
