@@ -287,7 +287,6 @@ class Indexing:
         for shard, files in indexed:
             outcomes += stage.add_files({f"{INDEX_DIR}/{shard.name}/{rel}": data for rel, data in files.items()},
                                         shard.fingerprint)
-            del files
             after_each()
         return sorted(outcomes, key=lambda outcome: outcome.path)
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import BASE_CONFIG, entry, write_files
+from generator.build import build
 from generator.cache import CACHE_DIR, SCHEMA, EntryCache, RowFormat
 from generator.config import load_config
 from generator.entries import Entry, read_entry
@@ -114,8 +116,6 @@ def test_entries_read_apart_share_the_values_they_repeat(tmp_path):
     """A tag, an author, a list of regions: one object for every entry that has it, whether the entries were
     parsed by the reading processes (a first build) or taken from the cache's rows (the next one). At 50,000
     entries, copies of their own would be some tens of MiB held to the build's end."""
-    from conftest import BASE_CONFIG, entry, write_files
-    from generator.build import build
     files = {"site.yaml": BASE_CONFIG}
     for i in range(80):  # enough for the reading to be shared with a forked process
         files[f"content/articles/a{i:02d}.md"] = entry(
