@@ -7,8 +7,11 @@ what they read, as they read it. Each file's manifest record keeps its inputs as
 pairs (key, digest of that input then). The next build computes the current
 digest of each key from the newly assembled site (`Inputs.value`), once per key
 however many files read it, and re-renders exactly the files one of whose pairs
-changed. What every file shares (the code, site.yaml, templates, navigation,
-private people) is the shell digest, the input SHELL of every file.
+changed. What every file shares (the code, site.yaml, navigation, private
+people) is the shell digest, the input SHELL of every file. The templates and
+the theme's files are the input THEME, recorded as any other when a template
+or theme file is read: a file made without one (a citation, the open data's
+rows) is not made again when a template changes.
 
 Parts of a file kept between builds (`Stores`, used by RenderContext.stored)
 are judged the same way, by the pairs of what each part read.
@@ -36,7 +39,9 @@ PACKED = "I"
 manifest keeps them (generator/writer/manifest.py)."""
 
 SHELL: Key = ("shell",)
-"""The input every file is made from: code, site.yaml, templates, navigation, private people."""
+"""The input every file is made from: code, site.yaml, navigation, private people."""
+THEME: Key = ("theme",)
+"""The input of what is made with a template or a theme file: layouts/ and the built-in theme, digested whole."""
 
 
 class Recorder:
@@ -75,11 +80,12 @@ tens of thousands of small ones, not worth keeping)."""
 class Inputs:
     """The current digest of every kind of recorded key, computed from the assembled site once each."""
 
-    def __init__(self, site: Site, site_dir: Path, tag_title: Callable[[str], str], shell: str):
+    def __init__(self, site: Site, site_dir: Path, tag_title: Callable[[str], str], shell: str, theme: str):
         self.site = site
         self.site_dir = site_dir
         self._tag_title = tag_title
         self._shell = shell
+        self._theme = theme
         self._now_ns = time.time_ns()
         """When a bundle file is judged by its stat or by its bytes (sources.file_signature): once per build,
         so that every process values it alike."""
@@ -98,7 +104,7 @@ class Inputs:
                        "related": self._related, "archive": self._archive, "responses": self._responses,
                        "links": self._links, "thread": self._thread, "feed": self._feed, "home": self._home,
                        "entries": self._all_entries, "dates": self._dates, "file": self._file,
-                       "shell": self._shell_value}
+                       "shell": self._shell_value, "theme": self._theme_value}
 
     def value(self, key: Key) -> str:
         found = self._values.get(key)
@@ -121,7 +127,7 @@ class Inputs:
     def still(self, pairs) -> bool:
         """Whether every input of these pairs (recorded by an earlier build) has the same digest now."""
         if (SHELL, self._shell) not in pairs:
-            # New code, site.yaml or templates: nothing else needs valuing (nor could be, by older code's keys).
+            # New code or site.yaml: nothing else needs valuing (nor could be, by older code's keys).
             return False
         if not self._seen.issuperset(pairs):
             for pair in pairs:
@@ -297,6 +303,9 @@ class Inputs:
 
     def _shell_value(self) -> str:
         return self._shell
+
+    def _theme_value(self) -> str:
+        return self._theme
 
 
 def unpacked(table: list[Pair], numbers: bytes) -> tuple[Pair, ...]:

@@ -17,7 +17,7 @@ from typing import Callable
 
 from .cache import CACHE_DIR, digest
 from .errors import Code, SourceError
-from .inputs import SHELL, Inputs, Recorder, Stores
+from .inputs import SHELL, THEME, Inputs, Recorder, Stores
 from .routes import Route
 from .site import Site
 from .views import Views
@@ -109,7 +109,7 @@ class RenderContext:
         """Route target type -> the output module that renders it."""
         self._memo: dict = {}
         self.shell = self._shell_digest(code, config_bytes)
-        self.inputs = Inputs(site, site_dir, self.views.known_tag_title, self.shell)
+        self.inputs = Inputs(site, site_dir, self.views.known_tag_title, self.shell, theme_digest(self.layouts))
         self._stores = Stores(site_dir / CACHE_DIR if use_cache else None)
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(self.layouts)),
@@ -201,8 +201,9 @@ class RenderContext:
     # ---- what each file depends on, so that unchanged files are not rendered again ----
 
     def _shell_digest(self, code: str, config_bytes: bytes) -> str:
-        """Inputs every file shares: the generator's code, site.yaml, templates, navigation, private people."""
-        parts = [code, config_bytes, repr(self.site.config), str(self.site.drafts), theme_digest(self.layouts)]
+        """Inputs every file shares: the generator's code, site.yaml, navigation, private people (the templates are
+        an input of their own, THEME, read by what is made with one)."""
+        parts = [code, config_bytes, repr(self.site.config), str(self.site.drafts)]
         parts += [f"{p.meta.title}\0{self.site.urls[p.path]}" for p in self.site.pages]
         parts += sorted(f"{k}\0{v}" for k, v in self.site.private_handles.items())
         return digest(*parts)
@@ -221,6 +222,7 @@ class RenderContext:
     # ---- templates ----
 
     def template(self, name: str, **context) -> bytes:
+        self.recorder.record(*THEME)
         try:
             return self.env.get_template(name).render(**context).encode("utf-8")
         except jinja2.TemplateSyntaxError as exc:
@@ -282,6 +284,7 @@ class RenderContext:
 
     def static(self, name: str) -> bytes:
         """A theme file, or the file of the same name in layouts/ that replaces it."""
+        self.recorder.record(*THEME)
         override = self.layouts / name
         return (override if override.is_file() else THEME_DIR / "static" / name).read_bytes()
 

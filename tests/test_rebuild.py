@@ -296,6 +296,34 @@ def test_the_data_files_encode_only_the_edited_entry_again(tmp_path, monkeypatch
     assert tree(site / "output") == clean_tree(site, tmp_path)
 
 
+def test_a_template_edited_makes_again_what_is_made_with_templates_and_nothing_else(tmp_path, rendered,
+                                                                                     monkeypatch):
+    site = site_at(tmp_path)
+    assert run("build", "--site", str(site)).code == 0
+    encoded: list[str] = []
+    original = opendata._encoded
+    monkeypatch.setattr(opendata, "_encoded", lambda ctx, one: encoded.append(one.path) or original(ctx, one))
+    rendered.clear()
+    (site / "layouts").mkdir()
+    base_html = (Path(build_module.__file__).parent / "theme/templates/base.html").read_text(encoding="utf-8")
+    (site / "layouts/base.html").write_text(base_html + "<!-- edited -->\n", encoding="utf-8")
+    assert run("build", "--site", str(site)).code == 0
+    # Every page and feed is made with a template (a feed's items are): all made again.
+    assert {"articles/a/index.html", "index.html", "data/index.html", "feed.xml"} <= set(rendered)
+    assert "<!-- edited -->" in (site / "output/articles/a/index.html").read_text(encoding="utf-8")
+    # A citation and the open data's files and rows are made without one: none is made again.
+    assert not [path for path in rendered if "/cite." in path or path.startswith("data/") and path != "data/index.html"]
+    assert encoded == []
+    assert tree(site / "output") == clean_tree(site, tmp_path)
+    # And a stylesheet replaced in layouts/ is the theme too: it is copied again.
+    rendered.clear()
+    (site / "layouts/style.css").write_text("body { color: black }\n", encoding="utf-8")
+    assert run("build", "--site", str(site)).code == 0
+    assert "style.css" in rendered and "articles/a/cite.json" not in rendered
+    assert (site / "output/style.css").read_text(encoding="utf-8") == "body { color: black }\n"
+    assert tree(site / "output") == clean_tree(site, tmp_path)
+
+
 def test_the_data_files_are_byte_for_byte_what_json_and_csv_make():
     rows = [{f.name: ([] if f.list else "") for f in opendata.ENTRY_FIELDS},
             {f.name: (["a", "=b; c"] if f.list else ("=1+1" if f.type == "string" else 7))
