@@ -22,6 +22,7 @@ import generator.parallel as parallel_module
 from generator.build import build
 from generator.cache import CACHE_DIR
 from generator.errors import BuildFailed, Code
+from generator.inputs import Stores
 from generator.outputs import opendata
 from generator.render import RenderContext
 from generator.sources import RACY_NS, signature
@@ -303,6 +304,9 @@ def test_a_template_edited_makes_again_what_is_made_with_templates_and_nothing_e
     encoded: list[str] = []
     original = opendata._encoded
     monkeypatch.setattr(opendata, "_encoded", lambda ctx, one: encoded.append(one.path) or original(ctx, one))
+    loaded: list[str] = []
+    load = Stores._load
+    monkeypatch.setattr(Stores, "_load", lambda self, name: loaded.append(name) or load(self, name))
     rendered.clear()
     (site / "layouts").mkdir()
     base_html = (Path(build_module.__file__).parent / "theme/templates/base.html").read_text(encoding="utf-8")
@@ -314,6 +318,9 @@ def test_a_template_edited_makes_again_what_is_made_with_templates_and_nothing_e
     # A citation and the open data's files and rows are made without one: none is made again.
     assert not [path for path in rendered if "/cite." in path or path.startswith("data/") and path != "data/index.html"]
     assert encoded == []
+    # The data page says how many entries, posts and ids the files hold: from a part of its own, not from every
+    # entry's share of the files (the store of those is not even read).
+    assert "opendata-counts" in loaded and "opendata" not in loaded
     assert tree(site / "output") == clean_tree(site, tmp_path)
     # And a stylesheet replaced in layouts/ is the theme too: it is copied again.
     rendered.clear()
