@@ -245,13 +245,17 @@ def data_counts(ctx) -> DataCounts:
 def _counted(ctx) -> DataCounts:
     ctx.record("entries")
     data = entry_data(ctx)
-    return DataCounts(len(data), sum(d.posts for d in data), len(post_ids(ctx)))
+    return DataCounts(len(data), sum(d.posts for d in data), len(_public_ids(data)))
 
 
 def post_ids(ctx) -> list[str]:
     """Ids of posts whose authors are not private, sorted (numerically when all digits), each once."""
-    ids = {i for data in entry_data(ctx) for i in data.ids}
-    return sorted(ids, key=lambda i: (0, len(i), i) if i.isascii() and i.isdigit() else (1, 0, i))
+    return sorted(_public_ids(entry_data(ctx)), key=lambda i: (0, len(i), i) if i.isascii() and i.isdigit()
+                  else (1, 0, i))
+
+
+def _public_ids(data: list[EntryData]) -> set[str]:
+    return {i for share in data for i in share.ids}
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
