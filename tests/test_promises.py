@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from conftest import BASE_CONFIG, run, write_files
 from generator.errors import Code, SourceError
+from generator import privacy as privacy_module
 from generator.privacy import Privacy
 from generator.routes import Route, Target
 from generator.urls import UnsafePath, normalise_alias, output_path
@@ -309,6 +310,52 @@ def test_the_gate_reads_compressed_search_index_files():
     assert privacy.scan(gzip.compress(b"pagefind_dcd text by zz_<b></b>secret")) == "zz_secret"
     assert privacy.scan(gzip.compress(b"nothing here")) is None
     assert privacy.scan("zz_secret".encode("utf-16-le") + b"\x00") == "zz_secret"
+
+
+def test_a_handle_escaped_three_times_over_is_found():
+    privacy = Privacy({"zz_secret": "Jamie K"})
+    assert privacy.scan(b"<a href=\"/zz%25255Fsecret\">x</a>") == "zz_secret"
+    assert privacy.find("zz%25255Fsecret") == "zz_secret"
+
+
+# Pieces of text that build every form of a handle, and what could join or part them across a cut.
+SCAN_TOKENS = ["zz", "_", "secret", "ZZ_Secret", "zz_secret", "&#95;", "&#x5F;", "&lowbar;", "%5f", "%255F",
+               "%25255f", "\\u005f", "<em>", "</em>", "<", ">", "\n", " ", "a", "@", f"{HOST}/@", "other",
+               "other@" + HOST, "é"]
+TWO_PEOPLE = Privacy({"zz_secret": "Jamie K", f"other@{HOST}": "Sam P"})
+
+
+@settings(PROPERTY, max_examples=max(settings().max_examples, 300))
+@given(tokens=st.lists(st.sampled_from(SCAN_TOKENS), max_size=60), cuts=st.lists(st.integers(0, 400), max_size=8),
+       piece=st.integers(1, 40))
+def test_a_large_file_searched_in_pieces_gets_the_verdict_of_the_whole(tokens, cuts, piece):
+    """The gate reads a large file a piece at a time (its copies stay small): whatever the blocks the file comes
+    in, and wherever it can be cut, the handle found is the one found in the whole file at once."""
+    data = "".join(tokens).encode("utf-8")
+    bounds = sorted({0, len(data), *(cut for cut in cuts if cut < len(data))})
+    blocks = [data[start:end] for start, end in zip(bounds, bounds[1:])]
+    one = Privacy({"zz_secret": "Jamie K"})
+    assert one._search_pieces(blocks, piece) == one._search(data)
+    assert (TWO_PEOPLE._search_pieces(blocks, piece) is None) == (TWO_PEOPLE._search(data) is None)
+
+
+def test_the_gate_reads_a_large_file_in_pieces(tmp_path, monkeypatch):
+    """A file larger than a piece is read in pieces and found all the same; one with a NUL byte is read whole."""
+    monkeypatch.setattr(privacy_module, "PIECE", 64)
+    privacy = Privacy({"zz_secret": "Jamie K"})
+    lines = [f"<p>line {n} of a long page</p>\n" for n in range(100)]
+    cases = {"clean.html": ("".join(lines).encode(), None),
+             "late.html": ("".join(lines + ["<p>zz_<em\nclass=x></em>secret</p>\n"]).encode(), "zz_secret"),
+             "across lines.csv": ("".join(lines + ["a < b\n", *lines, "zz&#95;\n"]).encode(), None),
+             "utf-16.bin": ("".join(lines).encode() + "zz_secret".encode("utf-16-le"), "zz_secret")}
+    for name, (data, expected) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert privacy.scan_file(tmp_path / name) == expected, name
+    reads = []
+    real_search = Privacy._search
+    monkeypatch.setattr(Privacy, "_search", lambda self, text: reads.append(len(text)) or real_search(self, text))
+    privacy.scan_file(tmp_path / "clean.html")
+    assert len(reads) > 10 and max(reads) < 200
 
 
 # ---- 3. nothing outside the output folder ------------------------------------------------
