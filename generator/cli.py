@@ -138,6 +138,27 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+INTERRUPT_AGAIN_AFTER = 0.01
+"""Seconds after which an interrupt that native code swallowed is raised again."""
+
+
+def _unraisable(unraisable) -> None:
+    """An interrupt raised in a callback from native code (nh3's attribute filter), which cannot pass it on and
+    would print it and go on: raised again in a moment, by a timer, where Python code can take it."""
+    if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+        signal.setitimer(signal.ITIMER_REAL, INTERRUPT_AGAIN_AFTER)
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def handle_interrupts() -> None:
+    """SIGTERM stops a command as Ctrl-C does (a build removes its temporary tree and keeps the output), wherever
+    the signal lands."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGALRM, _interrupt)
+    sys.unraisablehook = _unraisable
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     site_dir: Path = args.site
@@ -254,8 +275,7 @@ def _import(site_dir: Path, args: argparse.Namespace) -> int:
 
 
 def run() -> None:
-    # SIGTERM stops a build as Ctrl-C does: the temporary tree is removed, the output kept.
-    signal.signal(signal.SIGTERM, _interrupt)
+    handle_interrupts()
     code = main()
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)  # under a profiler or a coverage tool: let it write its report at exit

@@ -179,6 +179,33 @@ def test_killed_build_leaves_last_good_output(tmp_path, sig):
     assert leftovers == []
 
 
+def test_an_interrupt_landing_in_a_callback_from_native_code_still_stops_the_command():
+    """A signal's handler runs wherever Python code runs next: in nh3's attribute filter, a callback from Rust,
+    its KeyboardInterrupt would be printed and dropped, and the build would go on. It is raised again, quietly."""
+    script = """
+import sys, time, nh3
+from generator import cli
+cli.handle_interrupts()
+calls = []
+def interrupted_in_the_filter(tag, attribute, value):
+    calls.append(attribute)
+    if len(calls) == 1:
+        raise KeyboardInterrupt
+    return value
+try:
+    cleaned = nh3.clean('<a href="/a" title="t">x</a>' * 50, attribute_filter=interrupted_in_the_filter)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        sum(range(1000))
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted after", len(calls), "attributes")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.startswith("interrupted after"), result.stdout + result.stderr
+    assert result.stderr == ""
+
+
 # ---- every value from content checked as it is read: no traceback, no hang (issue #13) ----
 
 
