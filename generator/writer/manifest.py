@@ -18,7 +18,6 @@ the table, rather than gathering them again from every file (inputs.py).
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 import secrets
@@ -211,16 +210,12 @@ class Manifest:
     def _encoded(self, records: dict[str, Record]) -> dict:
         """A base: the records' stats, the rest (their inputs are most of the manifest), stored apart so that a
         build with nothing to do decodes the stats alone, and the table of the inputs' distinct pairs, made anew
-        (the pairs no file reads any more are left out). Each part is made and encoded before the next, without
-        pickle's memo (none of their objects is shared): at 50,000 entries, what a template edit's new base
-        held at once took the build from 877 to 1,023 MiB."""
-        stats = _unshared({rel: (r.size, r.mtime_ns, r.inode) for rel, r in records.items()})
+        (the pairs no file reads any more are left out)."""
         table = _Numbering([])
         packed = [r.inputs for r in records.values() if isinstance(r.inputs, bytes)]
         renumbered = [0] * len(self.pairs)
         for number in sorted(set(array(PACKED, b"".join(packed)))):
             renumbered[number] = table[self.pairs[number]]
-        del packed
         rest = {}
         for rel, r in records.items():
             inputs = r.inputs
@@ -229,8 +224,9 @@ class Manifest:
             elif inputs is not None:
                 inputs = array(PACKED, map(table.__getitem__, inputs)).tobytes()
             rest[rel] = (r.fingerprint, r.sha, inputs)
-        rest = _unshared(rest)
-        return {"schema": SCHEMA, "layout": LAYOUT, "stats": stats, "rest": rest,
+        stats = {rel: (r.size, r.mtime_ns, r.inode) for rel, r in records.items()}
+        return {"schema": SCHEMA, "layout": LAYOUT, "stats": pickle.dumps(stats, pickle.HIGHEST_PROTOCOL),
+                "rest": pickle.dumps(rest, pickle.HIGHEST_PROTOCOL),
                 "pairs": pickle.dumps(table.pairs, pickle.HIGHEST_PROTOCOL)}
 
     def install(self) -> None:
@@ -275,16 +271,6 @@ class Manifest:
 _UNREADABLE = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, KeyError, TypeError,
                ValueError)
 """What a damaged or foreign manifest raises while it is read: it is then no manifest."""
-
-
-def _unshared(records: dict) -> bytes:
-    """Records pickled without a memo: their objects are each held by one record (the pairs, which records share,
-    are in the table), and a memo of a few hundred thousand would only cost memory."""
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True
-    pickler.dump(records)
-    return buffer.getvalue()
 
 
 def _apply(changes: dict[str, tuple | None], stats: dict, rest: dict | None = None) -> None:
